@@ -1,0 +1,46 @@
+// Read-copy-update for locklab: the memory map (FlatView) is published under it and old maps and
+// unplugged devices are reclaimed after a grace period.
+//
+// Backed by liburcu's memb flavour (membarrier: read side costs a compiler barrier); TSan builds
+// (LOCKLAB_RCU_FALLBACK) use a small counter-based implementation TSan understands.
+// Threads are registered automatically on first use and unregistered when they exit.
+//
+// Rules: a reader may not block for long inside a read section (a vCPU leaves it between run slices);
+// rcu_synchronize() must not be called inside a read section.
+#pragma once
+
+#include <atomic>
+#include <functional>
+
+namespace locklab {
+
+void rcu_read_lock();
+void rcu_read_unlock();
+bool rcu_read_locked();      // is this thread inside a read section?
+void rcu_synchronize();      // wait for a grace period
+void rcu_call(std::function<void()> fn);  // run fn after a grace period, on the reclaimer thread
+void rcu_barrier();          // wait until every rcu_call queued before it has run
+void rcu_quiescent();        // a point where this thread holds no RCU-protected pointers (no-op for memb)
+
+class RcuReadGuard {
+public:
+    RcuReadGuard() { rcu_read_lock(); }
+    ~RcuReadGuard() { rcu_read_unlock(); }
+    RcuReadGuard(const RcuReadGuard&) = delete;
+    RcuReadGuard& operator=(const RcuReadGuard&) = delete;
+};
+
+// An RCU-protected pointer: readers load it inside a read section, the writer publishes a new
+// value and frees the old one through rcu_call.
+template <class T>
+class RcuPointer {
+public:
+    T* read() const { return p_.load(std::memory_order_acquire); }  // inside a read section
+    T* exchange(T* v) { return p_.exchange(v, std::memory_order_acq_rel); }  // writer side
+    void publish(T* v) { p_.store(v, std::memory_order_release); }
+
+private:
+    std::atomic<T*> p_{nullptr};  // RCU: writers publish with release, readers load with acquire
+};
+
+}  // namespace locklab

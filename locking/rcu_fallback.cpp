@@ -1,0 +1,139 @@
+// A small, slow, obviously-correct RCU for ThreadSanitizer builds (liburcu's barriers and
+// membarrier confuse TSan). Readers publish the grace-period counter they started in; a writer bumps
+// the counter and waits until no reader is still inside a section that began before the bump.
+// Everything is seq_cst so TSan sees every ordering.
+#include "locking/rcu.h"
+
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace locklab {
+namespace {
+
+struct Reader {
+    std::atomic<uint64_t> ctr{0};  // atomic: 0 outside a section, else the gp counter at entry
+    int depth = 0;                 // home thread only
+};
+
+std::mutex g_registry_mutex;
+std::vector<Reader*>& registry()  // protected by g_registry_mutex
+{
+    static std::vector<Reader*> r;
+    return r;
+}
+std::atomic<uint64_t> g_gp_ctr{1};  // atomic: odd values only, bumped by 2 per grace period
+std::mutex g_sync_mutex;            // serialises writers in rcu_synchronize
+
+struct ThreadReader {
+    Reader r;
+    ThreadReader()
+    {
+        std::lock_guard lk(g_registry_mutex);
+        registry().push_back(&r);
+    }
+    ~ThreadReader()
+    {
+        std::lock_guard lk(g_registry_mutex);
+        std::erase(registry(), &r);
+    }
+};
+ThreadReader& self()
+{
+    thread_local ThreadReader t;
+    return t;
+}
+
+// The reclaimer: a thread that runs queued callbacks after a grace period.
+class Reclaimer {
+public:
+    void push(std::function<void()> fn)
+    {
+        std::lock_guard lk(m_);
+        if (!started_) {
+            started_ = true;
+            std::thread([this] { run(); }).detach();
+        }
+        q_.push_back(std::move(fn));
+        cv_.notify_one();
+    }
+    void barrier()
+    {
+        std::mutex done_m;
+        std::condition_variable done_cv;
+        bool done = false;
+        push([&] {
+            std::lock_guard lk(done_m);
+            done = true;
+            done_cv.notify_one();
+        });
+        std::unique_lock lk(done_m);
+        done_cv.wait(lk, [&] { return done; });
+    }
+
+private:
+    void run()
+    {
+        for (;;) {
+            std::deque<std::function<void()>> batch;
+            {
+                std::unique_lock lk(m_);
+                cv_.wait(lk, [&] { return !q_.empty(); });
+                batch.swap(q_);
+            }
+            rcu_synchronize();
+            for (auto& fn : batch) fn();
+        }
+    }
+    std::mutex m_;
+    std::condition_variable cv_;
+    std::deque<std::function<void()>> q_;  // protected by m_
+    bool started_ = false;                 // protected by m_
+};
+Reclaimer& reclaimer()
+{
+    static auto* r = new Reclaimer;  // leaked on purpose: its thread outlives static destruction
+    return *r;
+}
+
+}  // namespace
+
+void rcu_read_lock()
+{
+    Reader& r = self().r;
+    if (r.depth++ == 0) r.ctr.store(g_gp_ctr.load());
+}
+
+void rcu_read_unlock()
+{
+    Reader& r = self().r;
+    if (--r.depth == 0) r.ctr.store(0);
+}
+
+bool rcu_read_locked() { return self().r.depth > 0; }
+
+void rcu_synchronize()
+{
+    std::lock_guard sync(g_sync_mutex);
+    const uint64_t now = g_gp_ctr.fetch_add(2) + 2;
+    for (;;) {
+        bool busy = false;
+        {
+            std::lock_guard lk(g_registry_mutex);
+            for (Reader* r : registry()) {
+                uint64_t c = r->ctr.load();
+                if (c != 0 && c != now) busy = true;
+            }
+        }
+        if (!busy) return;
+        std::this_thread::yield();
+    }
+}
+
+void rcu_call(std::function<void()> fn) { reclaimer().push(std::move(fn)); }
+void rcu_barrier() { reclaimer().barrier(); }
+void rcu_quiescent() {}
+
+}  // namespace locklab

@@ -1,0 +1,58 @@
+#include "memory/flat_view.h"
+
+#include <algorithm>
+#include <set>
+
+#include "qom/device.h"
+
+namespace locklab {
+
+FlatView::FlatView(const std::vector<PlacedRegion>& regions)
+{
+    // Render: cut the space at every region boundary; each piece belongs to the highest-priority
+    // region covering it (later-added wins a tie). Adjacent pieces of one region merge again.
+    std::set<hwaddr> cuts;
+    for (const auto& r : regions) {
+        cuts.insert(r.base);
+        cuts.insert(r.base + r.mr->size());
+    }
+    std::vector<hwaddr> points(cuts.begin(), cuts.end());
+    for (size_t i = 0; i + 1 < points.size(); ++i) {
+        hwaddr lo = points[i], hi = points[i + 1];
+        const PlacedRegion* best = nullptr;
+        for (const auto& r : regions) {
+            if (r.base <= lo && hi <= r.base + r.mr->size() && (!best || r.priority >= best->priority))
+                best = &r;
+        }
+        if (!best) continue;
+        hwaddr off = lo - best->base;
+        if (!ranges_.empty()) {
+            FlatRange& last = ranges_.back();
+            if (last.mr == best->mr && last.base + last.size == lo &&
+                last.offset_in_region + last.size == off) {
+                last.size += hi - lo;
+                continue;
+            }
+        }
+        ranges_.push_back({lo, hi - lo, best->mr, off});
+    }
+    for (const auto& r : ranges_)
+        if (Device* d = r.mr->owner()) d->ref();
+}
+
+FlatView::~FlatView()
+{
+    for (const auto& r : ranges_)
+        if (Device* d = r.mr->owner()) d->unref();
+}
+
+const FlatRange* FlatView::lookup(hwaddr addr) const
+{
+    auto it = std::upper_bound(ranges_.begin(), ranges_.end(), addr,
+                               [](hwaddr a, const FlatRange& r) { return a < r.base; });
+    if (it == ranges_.begin()) return nullptr;
+    --it;
+    return it->contains(addr) ? &*it : nullptr;
+}
+
+}  // namespace locklab

@@ -1,0 +1,45 @@
+// FlatView: an immutable, sorted, non-overlapping snapshot of an address space, rendered from its
+// regions by priority. Published under RCU by AddressSpace; never modified after construction.
+// It holds a reference on every owning device, so a device stays alive for as long as any vCPU can
+// still see it in a view (QEMU's design; the snapshot-ref lifetime policy relies on it).
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "memory/memory_region.h"
+
+namespace locklab {
+
+struct FlatRange {
+    hwaddr base = 0;
+    uint64_t size = 0;
+    MemoryRegion* mr = nullptr;
+    hwaddr offset_in_region = 0;  // guest address `base` maps to this offset of `mr`
+
+    bool contains(hwaddr a) const { return a - base < size; }
+};
+
+// A region as placed in the address space (input to rendering).
+struct PlacedRegion {
+    hwaddr base = 0;
+    MemoryRegion* mr = nullptr;
+    int priority = 0;
+};
+
+class FlatView {
+public:
+    explicit FlatView(const std::vector<PlacedRegion>& regions);
+    ~FlatView();
+    FlatView(const FlatView&) = delete;
+    FlatView& operator=(const FlatView&) = delete;
+
+    // The range containing `addr`, or null. O(log n).
+    const FlatRange* lookup(hwaddr addr) const;
+    const std::vector<FlatRange>& ranges() const { return ranges_; }
+
+private:
+    std::vector<FlatRange> ranges_;  // immutable; sorted by base
+};
+
+}  // namespace locklab

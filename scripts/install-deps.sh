@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages locklab needs to build, test and run its guests.
+# Idempotent: only packages that are missing are installed. Needs root (or sudo).
+set -euo pipefail
+
+PACKAGES=(
+  # toolchain and build
+  build-essential cmake ninja-build pkg-config git
+  # libraries named in DESIGN.md
+  catch2 libboost-thread-dev libboost-dev libtbb-dev liburcu-dev libfdt-dev
+  libcli11-dev libfmt-dev nlohmann-json3-dev libbenchmark-dev
+  libxbyak-dev libcapstone-dev
+  # bare-metal guests and the reference emulator they are checked against
+  gcc-riscv64-unknown-elf binutils-riscv64-unknown-elf qemu-system-misc
+  # experiment plots
+  python3 python3-numpy python3-matplotlib
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#PACKAGES[@]} packages present"
+  exit 0
+fi
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -q
+$SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"

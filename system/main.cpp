@@ -1,0 +1,2 @@
+// locklab command line (placeholder until system/ lands).
+int main() { return 0; }
