@@ -87,6 +87,14 @@ public:
     void tlb_flush();
     // Invalidate decoded code (fence.i, or a write to code the system layer detected). Home thread.
     void code_flush();
+    // The privileged code calls this after any change of priv or mstatus.MPRV/MPP, so the memory
+    // fast path can pick the translation context for fetches and data accesses. (Changes of satp,
+    // SUM or MXR call tlb_flush() instead.) Home thread.
+    void mmu_mode_changed();
+
+    // Tracing hooks for `-d in_asm` / `-d exec` (null when off; checked off the fast path).
+    std::function<void(const Hart&, uint64_t pc, const DecodedInsn* insns, size_t n)> on_block_decoded;
+    std::function<void(const Hart&, const DecodedInsn&)> on_insn_exec;
 
     // --- architectural state (home thread only) ---
     uint64_t x[33] = {};      // x[0] reads 0; x[32] (kZeroSink) absorbs writes to x0

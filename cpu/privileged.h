@@ -10,6 +10,9 @@
 
 namespace locklab::rv {
 
+// Reset values of every CSR (misa = RV64IMACSU, mhartid, mstatus.SXL/UXL = 2, ...). Hart::reset calls it.
+void reset_csrs(Hart& h);
+
 // --- instructions (semantics.h calls these) ---
 bool exec_csr(Hart& h, const DecodedInsn& d);  // CSRRW/S/C and the immediate forms
 bool exec_ecall(Hart& h);
