@@ -1,0 +1,215 @@
+#include "system/cli.h"
+
+#include <algorithm>
+#include <map>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+namespace locklab {
+
+uint64_t parse_size(const std::string& s)
+{
+    if (s.empty()) throw UsageError("empty size");
+    size_t pos = 0;
+    unsigned long long n;
+    try {
+        n = std::stoull(s, &pos, 0);
+    } catch (const std::exception&) {
+        throw UsageError(fmt::format("'{}' is not a size (examples: 128M, 1G)", s));
+    }
+    std::string unit = s.substr(pos);
+    std::transform(unit.begin(), unit.end(), unit.begin(), ::toupper);
+    static const std::map<std::string, unsigned> shifts = {
+        {"", 20}, {"B", 0}, {"K", 10}, {"KB", 10}, {"KIB", 10}, {"M", 20}, {"MB", 20}, {"MIB", 20},
+        {"G", 30}, {"GB", 30}, {"GIB", 30}};
+    auto it = shifts.find(unit);
+    if (it == shifts.end()) throw UsageError(fmt::format("'{}': unknown size unit '{}'", s, unit));
+    if (n > (~0ull >> it->second)) throw UsageError(fmt::format("'{}': too large", s));
+    return n << it->second;
+}
+
+namespace {
+
+// QEMU options locklab understands, spelled with one dash in QEMU.
+const std::map<std::string, std::string> kQemuOptions = {
+    {"-machine", "--machine"}, {"-M", "--machine"}, {"-kernel", "--kernel"}, {"-bios", "--bios"},
+    {"-smp", "--smp"},         {"-nographic", "--nographic"}, {"-serial", "--serial"},
+    {"-cpu", "--cpu"},         {"-append", "--append"}, {"-object", "--object"},
+    {"-display", "--display"}, {"-no-reboot", "--no-reboot"},
+};
+// QEMU options that exist but are not implemented (yet): a clear error instead of silence.
+const char* const kQemuUnsupported[] = {
+    "-device", "-drive", "-netdev", "-nic", "-monitor", "-qmp", "-S", "-s", "-gdb", "-icount",
+    "-accel", "-enable-kvm", "-initrd", "-dtb", "-global", "-chardev", "-fsdev", "-blockdev",
+    "-rtc", "-action", "-incoming", "-loadvm", "-snapshot", "-hda", "-cdrom", "-vga", "-audiodev",
+    "-usb", "-numa", "-trace", "-plugin", "-semihosting", "-semihosting-config", "-overcommit",
+    "-mem-prealloc", "-boot", "-name", "-uuid", "-pidfile", "-daemonize",
+};
+
+}  // namespace
+
+std::vector<std::string> translate_qemu_args(const std::vector<std::string>& args)
+{
+    std::vector<std::string> out;
+    for (const auto& a : args) {
+        if (auto it = kQemuOptions.find(a); it != kQemuOptions.end()) {
+            out.push_back(it->second);
+            continue;
+        }
+        if (std::find(std::begin(kQemuUnsupported), std::end(kQemuUnsupported), a) != std::end(kQemuUnsupported))
+            throw UsageError(fmt::format("QEMU option '{}' is not supported by locklab (see locklab run --help)", a));
+        out.push_back(a);
+    }
+    return out;
+}
+
+namespace {
+
+void check_machine(const std::string& m)
+{
+    std::string name = m.substr(0, m.find(','));
+    if (name != "virt") throw UsageError(fmt::format("-machine {}: only 'virt' is emulated", m));
+    if (name.size() != m.size())
+        throw UsageError(fmt::format("-machine {}: machine properties are not supported", m));
+}
+
+unsigned parse_smp(const std::string& s)
+{
+    // QEMU accepts "4" or "cpus=4[,...]".
+    std::string v = s;
+    if (v.rfind("cpus=", 0) == 0) v = v.substr(5);
+    if (auto c = v.find(','); c != std::string::npos) {
+        throw UsageError(fmt::format("-smp {}: only a CPU count is supported (e.g. -smp 4)", s));
+    }
+    try {
+        size_t pos;
+        unsigned long n = std::stoul(v, &pos);
+        if (pos != v.size() || n == 0 || n > 64) throw std::out_of_range("smp");
+        return unsigned(n);
+    } catch (const std::exception&) {
+        throw UsageError(fmt::format("-smp {}: expected a hart count from 1 to 64", s));
+    }
+}
+
+void apply_debug_flags(const std::string& flags, MachineConfig& cfg)
+{
+    size_t start = 0;
+    while (start <= flags.size()) {
+        size_t end = flags.find(',', start);
+        std::string f = flags.substr(start, end == std::string::npos ? std::string::npos : end - start);
+        if (f == "in_asm") cfg.trace_in_asm = true;
+        else if (f == "exec") cfg.trace_exec = true;
+        else throw UsageError(fmt::format("-d {}: unknown log item '{}' (available: in_asm, exec)", flags, f));
+        if (end == std::string::npos) break;
+        start = end + 1;
+    }
+}
+
+}  // namespace
+
+CliResult parse_command_line(const std::vector<std::string>& raw_args)
+{
+    CLI::App app{"locklab: a RISC-V RV64 system emulator for comparing device lock models.\n"
+                 "It emulates QEMU's `virt` board (same memory map and devices), so bare-metal\n"
+                 "guests built for `qemu-system-riscv64 -M virt -bios none` run unchanged.",
+                 "locklab"};
+    app.require_subcommand(0, 1);
+    app.footer("Examples:\n"
+               "  locklab run --smp 4 guest.elf\n"
+               "  locklab -machine virt -nographic -bios none -smp 4 -m 128M -kernel guest.elf\n"
+               "Run `locklab run --help` for every option. Exit status: the guest's test-finisher code.");
+
+    MachineConfig cfg;
+    std::string machine = "virt", bios = "none", cpu = "rv64", debug, smp = "1", mem = "128M", threads = "multi",
+                serial = "stdio", display = "none";
+    std::string positional_kernel;
+    std::vector<std::string> objects;
+    bool nographic = false;
+
+    auto add_machine_options = [&](CLI::App* a) {
+        a->add_option("--kernel", cfg.kernel, "Guest image (ELF64 RISC-V; raw binaries need --raw)");
+        a->add_option("--smp", smp, "Number of harts (1-64), or cpus=N")->capture_default_str();
+        a->add_option("-m,--memory", mem, "RAM size, e.g. 128M, 2G (plain numbers are MiB)")->capture_default_str();
+        a->add_option("--machine", machine, "Board; only 'virt'")->capture_default_str();
+        a->add_option("--bios", bios, "Firmware; only 'none' (the image is entered directly)")->capture_default_str();
+        a->add_option("--cpu", cpu, "CPU model; only 'rv64' (RV64IMAC + Zicsr + Zifencei, M/S/U, Sv39)");
+        a->add_flag("--nographic", nographic, "Accepted for QEMU compatibility (locklab has no display)");
+        a->add_option("--display", display, "Accepted for QEMU compatibility; only 'none'");
+        a->add_option("--serial", serial, "UART: 'stdio' (default), 'mon:stdio', 'file:PATH' or 'none'");
+        a->add_option("--serial-out", cfg.serial_out, "Write UART output to this file instead of stdout");
+        a->add_option("--append", cfg.bootargs, "Kernel command line (/chosen/bootargs in the device tree)");
+        a->add_flag("--raw", cfg.raw_image, "Load a non-ELF image as a raw binary at 0x80000000");
+        a->add_option("--threads", threads,
+                      "'multi': one host thread per hart (default); 'single': all harts round-robin on one "
+                      "thread with instruction-counted time, deterministic")
+            ->capture_default_str();
+        a->add_option("--slice", cfg.slice, "Instructions per hart turn")->capture_default_str();
+        a->add_option("--lock-model", cfg.lock_model, "MMIO lock model: global")->capture_default_str();
+        a->add_option("--lifetime", cfg.lifetime, "Device lifetime policy: ref-per-access, snapshot-ref")
+            ->capture_default_str();
+        a->add_option("-d", debug, "Trace items, comma separated: in_asm (decoded blocks), exec (every instruction)");
+        a->add_option("-D", cfg.log_file, "Write traces to this file instead of stderr");
+        a->add_flag("--stats", cfg.stats, "At exit print per-hart retired instructions and wall time (JSON, stderr)");
+        a->add_option("--object", objects, "QEMU -object (e.g. iothread,id=io0)");
+        a->add_flag("--no-reboot", cfg.no_reboot, "Exit instead of resetting when the guest requests a reset");
+    };
+    CLI::App* run = app.add_subcommand("run", "Run a guest image on the virt board");
+    add_machine_options(run);
+    run->add_option("image", positional_kernel, "Guest image (same as --kernel)");
+    add_machine_options(&app);  // the QEMU spellings work without `run`
+
+    std::vector<std::string> args;
+    try {
+        args = translate_qemu_args(raw_args);
+    } catch (const UsageError& e) {
+        fmt::print(stderr, "locklab: {}\n", e.what());
+        return {std::nullopt, 2};
+    }
+    if (args.empty()) {
+        fmt::print("{}", app.help());
+        return {std::nullopt, 2};
+    }
+    std::reverse(args.begin(), args.end());  // CLI11 takes the vector in reverse order
+    try {
+        app.parse(args);
+    } catch (const CLI::ParseError& e) {
+        int rc = app.exit(e);
+        return {std::nullopt, rc};
+    }
+
+    try {
+        if (!positional_kernel.empty()) {
+            if (!cfg.kernel.empty() && cfg.kernel != positional_kernel)
+                throw UsageError("two images given (positional and --kernel)");
+            cfg.kernel = positional_kernel;
+        }
+        if (cfg.kernel.empty()) throw UsageError("no guest image: give one, e.g. `locklab run guest.elf`");
+        check_machine(machine);
+        if (bios != "none")
+            throw UsageError(fmt::format("-bios {}: locklab has no firmware; use -bios none (the image is "
+                                         "entered in M-mode with a0 = hart id, a1 = device tree)",
+                                         bios));
+        if (cpu != "rv64") throw UsageError(fmt::format("-cpu {}: only 'rv64' is emulated", cpu));
+        if (display != "none") throw UsageError(fmt::format("-display {}: locklab has no display", display));
+        if (!objects.empty())
+            throw UsageError(fmt::format("-object {}: objects are not supported yet", objects.front()));
+        cfg.smp = parse_smp(smp);
+        cfg.ram_size = parse_size(mem);
+        if (threads == "multi") cfg.threads = ThreadMode::Multi;
+        else if (threads == "single") cfg.threads = ThreadMode::Single;
+        else throw UsageError(fmt::format("--threads {}: expected 'multi' or 'single'", threads));
+        if (cfg.slice == 0) throw UsageError("--slice must be at least 1");
+        if (serial == "none") cfg.serial_in_fd = -1, cfg.serial_out = cfg.serial_out.empty() ? "/dev/null" : cfg.serial_out;
+        else if (serial.rfind("file:", 0) == 0) cfg.serial_out = serial.substr(5), cfg.serial_in_fd = -1;
+        else if (serial != "stdio" && serial != "mon:stdio")
+            throw UsageError(fmt::format("-serial {}: supported are stdio, mon:stdio, file:PATH, none", serial));
+        if (!debug.empty()) apply_debug_flags(debug, cfg);
+    } catch (const UsageError& e) {
+        fmt::print(stderr, "locklab: {}\n", e.what());
+        return {std::nullopt, 2};
+    }
+    return {cfg, 0};
+}
+
+}  // namespace locklab

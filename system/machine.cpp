@@ -1,0 +1,196 @@
+#include "system/machine.h"
+
+#include <chrono>
+#include <stdexcept>
+
+#include <boost/thread/thread.hpp>
+#include <fmt/format.h>
+
+#include "cpu/disasm.h"
+#include "devices/virt_memmap.h"
+#include "locking/bql.h"
+#include "locking/lock_model.h"
+#include "memory/lifetime_policy.h"
+#include "system/elf_loader.h"
+
+namespace locklab {
+
+namespace {
+constexpr uint64_t kFdtAlign = 2ull << 20;  // QEMU: 2 MiB aligned, as high in RAM as it fits
+constexpr size_t kVcpuStackSize = 8ull << 20;
+}  // namespace
+
+Machine::Machine(MachineConfig cfg) : cfg_(std::move(cfg))
+{
+    if (cfg_.smp == 0 || cfg_.smp > 64) throw std::runtime_error(fmt::format("-smp {}: must be 1..64", cfg_.smp));
+    if (cfg_.ram_size < (1ull << 20) || cfg_.ram_size > (64ull << 30))
+        throw std::runtime_error(fmt::format("-m: RAM size {:#x} must be between 1 MiB and 64 GiB", cfg_.ram_size));
+    auto model = make_lock_model(cfg_.lock_model);
+    if (!model) throw std::runtime_error(fmt::format("--lock-model {}: unknown (available: global)", cfg_.lock_model));
+    set_lock_model(std::move(model));
+    LifetimePolicy lp;
+    if (!parse_lifetime_policy(cfg_.lifetime, lp))
+        throw std::runtime_error(
+            fmt::format("--lifetime {}: unknown (available: ref-per-access, snapshot-ref)", cfg_.lifetime));
+    set_lifetime_policy(lp);
+    if (!cfg_.log_file.empty()) {
+        log_ = std::fopen(cfg_.log_file.c_str(), "w");
+        if (!log_) throw std::runtime_error(fmt::format("-D {}: cannot open for writing", cfg_.log_file));
+    }
+
+    if (cfg_.threads == ThreadMode::Single) set_virtual_clock([this] { return virtual_ns_.load(std::memory_order_relaxed); });
+
+    for (unsigned i = 0; i < cfg_.smp; ++i) harts_.push_back(std::make_unique<rv::Hart>(i, as_));
+    std::vector<IrqSink*> sinks;
+    for (auto& h : harts_) sinks.push_back(h.get());
+
+    VirtBoardConfig bc;
+    bc.ram_size = cfg_.ram_size;
+    bc.harts = cfg_.smp;
+    bc.serial_out_path = cfg_.serial_out;
+    bc.serial_in_fd = cfg_.serial_in_fd;
+    bc.bootargs = cfg_.bootargs;
+    board_ = std::make_unique<VirtBoard>(bc, as_, main_ctx_, sinks);
+    board_->set_shutdown_handler([this](ShutdownRequest r) { on_shutdown(r); });
+    for (auto& h : harts_) h->time_source = [this] { return board_->clint().mtime(); };
+    install_tracing();
+    load_and_reset();
+}
+
+Machine::~Machine()
+{
+    board_.reset();
+    if (log_ != stderr) std::fclose(log_);
+}
+
+void Machine::load_and_reset()
+{
+    LoadedImage img = load_image(cfg_.kernel, as_, virt::kDramBase, cfg_.ram_size, cfg_.raw_image);
+    std::vector<uint8_t> fdt = board_->build_fdt();
+    uint64_t dram_end = virt::kDramBase + cfg_.ram_size;
+    fdt_addr_ = (dram_end - fdt.size()) & ~(kFdtAlign - 1);
+    if (fdt_addr_ < img.highest)
+        throw LoadError(fmt::format("{}: no room for the device tree above the image (image ends at {:#x}, "
+                                    "RAM at {:#x}); try a larger -m",
+                                    cfg_.kernel, img.highest, dram_end));
+    as_.write_bytes(fdt_addr_, fdt.data(), fdt.size());
+    for (auto& h : harts_) h->reset(img.entry, fdt_addr_);
+}
+
+void Machine::on_shutdown(const ShutdownRequest& r)
+{
+    switch (r.kind) {
+    case ShutdownRequest::Kind::Pass:
+        exit_code_.store(r.code);
+        break;
+    case ShutdownRequest::Kind::Fail:
+        // QEMU 7.2 exits with the code, so a failure with code 0 exits 0; we never report a guest's
+        // failure as success.
+        exit_code_.store(r.code ? r.code : 1);
+        if (!r.code) fmt::print(stderr, "locklab: guest reported failure with code 0; exiting 1\n");
+        break;
+    case ShutdownRequest::Kind::Reset:
+        reset_.store(true);
+        break;
+    }
+    stop_.store(true, std::memory_order_release);
+    for (auto& h : harts_) h->kick();
+    main_ctx_.notify();
+}
+
+void Machine::install_tracing()
+{
+    if (cfg_.trace_in_asm) {
+        for (auto& h : harts_)
+            h->on_block_decoded = [this](const rv::Hart& hart, uint64_t pc, const rv::DecodedInsn* insns, size_t n) {
+                std::lock_guard lk(log_mutex_);
+                fmt::print(log_, "IN: hart {}\n", hart.hartid);
+                for (size_t i = 0; i < n; ++i) {
+                    fmt::print(log_, "{:#018x}:  {:08x}  {}\n", pc, insns[i].raw, rv::disassemble(insns[i], pc));
+                    pc += insns[i].len;
+                }
+                fmt::print(log_, "\n");
+            };
+    }
+    if (cfg_.trace_exec) {
+        for (auto& h : harts_)
+            h->on_insn_exec = [this](const rv::Hart& hart, const rv::DecodedInsn& d) {
+                std::lock_guard lk(log_mutex_);
+                fmt::print(log_, "hart {} {:#018x}: {}\n", hart.hartid, hart.pc, rv::disassemble(d, hart.pc));
+            };
+    }
+}
+
+void Machine::vcpu_loop(rv::Hart& h)
+{
+    while (!stop_.load(std::memory_order_acquire)) {
+        rv::RunExit e = h.run(cfg_.slice);
+        if (e == rv::RunExit::Wfi) {
+            h.wait_for_interrupt();
+            h.wfi = false;
+        }
+    }
+}
+
+void Machine::run_multi()
+{
+    boost::thread::attributes attrs;
+    attrs.set_stack_size(kVcpuStackSize);
+    std::vector<boost::thread> threads;
+    for (auto& h : harts_) {
+        rv::Hart* hp = h.get();
+        threads.emplace_back(attrs, [this, hp] { vcpu_loop(*hp); });
+    }
+    while (!stop_.load(std::memory_order_acquire)) main_ctx_.poll(true);
+    for (auto& t : threads) t.join();
+}
+
+void Machine::run_single()
+{
+    // Virtual time: 1 ns per retired instruction; while every hart waits in WFI, time jumps ahead in
+    // fixed steps so timers expire. Both depend only on the guest, so runs repeat exactly.
+    constexpr int64_t kIdleStepNs = 10'000;
+    while (!stop_.load(std::memory_order_acquire)) {
+        bool all_idle = true;
+        for (auto& h : harts_) {
+            if (stop_.load(std::memory_order_acquire)) break;
+            if (h->wfi) {
+                if (!h->wfi_wakeup_pending()) continue;
+                h->wfi = false;
+            }
+            uint64_t before = h->instret;
+            h->run(cfg_.slice);
+            virtual_ns_.fetch_add(int64_t(h->instret - before), std::memory_order_relaxed);
+            all_idle = false;
+        }
+        if (all_idle) virtual_ns_.fetch_add(kIdleStepNs, std::memory_order_relaxed);
+        while (main_ctx_.poll(false)) {
+        }
+    }
+}
+
+int Machine::run()
+{
+    auto t0 = std::chrono::steady_clock::now();
+    for (;;) {
+        if (cfg_.threads == ThreadMode::Single) run_single();
+        else run_multi();
+        if (!reset_.exchange(false) || cfg_.no_reboot) break;
+        stop_.store(false);
+        load_and_reset();  // system reset: reload the image, harts back to the entry point
+    }
+    double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (cfg_.stats) print_stats(wall);
+    std::fflush(stdout);
+    return exit_code_.load();
+}
+
+void Machine::print_stats(double wall_seconds) const
+{
+    std::string harts;
+    for (const auto& h : harts_)
+        harts += fmt::format("{}{{\"hart\":{},\"instret\":{}}}", harts.empty() ? "" : ",", h->hartid, h->instret);
+    fmt::print(stderr, "locklab-stats: {{\"harts\":[{}],\"wall_seconds\":{:.6f}}}\n", harts, wall_seconds);
+}
+
+}  // namespace locklab

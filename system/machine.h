@@ -1,0 +1,54 @@
+// Machine: the `virt` board, its harts and the threads that run them.
+//
+// Threads (DESIGN.md "Threads"): in Multi mode every hart has a vCPU thread and the main thread runs
+// the main AioContext (timers, UART input) until the guest asks for shutdown; in Single mode the main
+// thread alternates between harts (fixed slices) and non-blocking main-loop polls, with the Virtual
+// clock advanced by retired instructions, so runs are deterministic.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "cpu/hart.h"
+#include "devices/virt_board.h"
+#include "loop/aio_context.h"
+#include "memory/address_space.h"
+#include "system/machine_config.h"
+
+namespace locklab {
+
+class Machine {
+public:
+    explicit Machine(MachineConfig cfg);  // throws LoadError / std::runtime_error on bad config
+    ~Machine();
+
+    // Runs the guest until it shuts down; returns the process exit status.
+    int run();
+
+private:
+    void load_and_reset();
+    void run_multi();
+    void run_single();
+    void vcpu_loop(rv::Hart& h);
+    void on_shutdown(const ShutdownRequest& r);
+    void install_tracing();
+    void print_stats(double wall_seconds) const;
+
+    MachineConfig cfg_;
+    AddressSpace as_{"system"};
+    AioContext main_ctx_{"main"};
+    std::vector<std::unique_ptr<rv::Hart>> harts_;
+    std::unique_ptr<VirtBoard> board_;
+    uint64_t fdt_addr_ = 0;
+
+    std::atomic<bool> stop_{false};      // atomic: set by the finisher (vCPU thread), read everywhere
+    std::atomic<bool> reset_{false};     // atomic: a reset rather than a shutdown was requested
+    std::atomic<int> exit_code_{0};      // atomic: written with stop_ (release), read after it
+    std::atomic<int64_t> virtual_ns_{0}; // atomic: Single mode's Virtual clock (main thread writes)
+    std::mutex log_mutex_;               // serialises trace lines from several vCPU threads
+    FILE* log_ = stderr;                 // -D file or stderr; set before threads start
+};
+
+}  // namespace locklab

@@ -1,0 +1,34 @@
+// Everything the command line decides about a machine.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace locklab {
+
+enum class ThreadMode {
+    Multi,   // one host thread per hart (MTTCG-like); the main thread runs the main loop
+    Single,  // all harts round-robin on the main thread, virtual time counted in instructions:
+             // the same guest gives the same output every run
+};
+
+struct MachineConfig {
+    std::string kernel;          // guest image path
+    bool raw_image = false;      // load a non-ELF file as a raw binary at the start of RAM
+    uint64_t ram_size = 128ull << 20;
+    unsigned smp = 1;
+    ThreadMode threads = ThreadMode::Multi;
+    uint64_t slice = 10000;      // instructions per hart per turn (single mode) / per run() call
+    std::string serial_out;      // empty: stdout
+    int serial_in_fd = 0;        // -1: no serial input
+    std::string bootargs;
+    bool trace_in_asm = false;   // -d in_asm: each decoded block, disassembled
+    bool trace_exec = false;     // -d exec: each executed instruction
+    std::string log_file;        // -D: where traces go (default stderr)
+    bool stats = false;          // --stats: per-hart instruction counts and wall time at exit
+    std::string lock_model = "global";
+    std::string lifetime = "ref-per-access";
+    bool no_reboot = false;      // a guest reset request ends the run instead of restarting
+};
+
+}  // namespace locklab
