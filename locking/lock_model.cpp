@@ -1,5 +1,7 @@
 #include "locking/lock_model.h"
 
+#include <stdexcept>
+
 #include "locking/bql.h"
 
 namespace locklab {
@@ -20,7 +22,11 @@ std::unique_ptr<LockModel>& active()  // written at start-up only, before vCPU t
 }  // namespace
 
 LockModel& current_lock_model() { return *active(); }
-void set_lock_model(std::unique_ptr<LockModel> m) { active() = std::move(m); }
+void set_lock_model(std::unique_ptr<LockModel> m)
+{
+    if (!m) throw std::invalid_argument("set_lock_model: no lock model given");
+    active() = std::move(m);
+}
 
 std::unique_ptr<LockModel> make_lock_model(std::string_view name)
 {

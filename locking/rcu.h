@@ -6,7 +6,11 @@
 // Threads are registered automatically on first use and unregistered when they exit.
 //
 // Rules: a reader may not block for long inside a read section (a vCPU leaves it between run slices);
-// rcu_synchronize() must not be called inside a read section.
+// rcu_synchronize() and rcu_barrier() must not be called inside a read section (asserted), and
+// rcu_barrier() not from an rcu_call callback. A reader may wait for the BQL inside its section
+// (snapshot-ref MMIO), so do not wait for a grace period while holding the BQL: rcu_barrier() drops
+// it while it waits (like QEMU's drain_call_rcu); rcu_synchronize() does not, so call it without.
+// Callbacks run without the BQL; they may enter read sections and call rcu_call().
 #pragma once
 
 #include <atomic>
@@ -19,7 +23,7 @@ void rcu_read_unlock();
 bool rcu_read_locked();      // is this thread inside a read section?
 void rcu_synchronize();      // wait for a grace period
 void rcu_call(std::function<void()> fn);  // run fn after a grace period, on the reclaimer thread
-void rcu_barrier();          // wait until every rcu_call queued before it has run
+void rcu_barrier();          // wait until every rcu_call queued before it has run (drops the BQL meanwhile)
 void rcu_quiescent();        // a point where this thread holds no RCU-protected pointers (no-op for memb)
 
 class RcuReadGuard {

@@ -4,11 +4,14 @@
 // Everything is seq_cst so TSan sees every ordering.
 #include "locking/rcu.h"
 
+#include <cassert>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
 #include <thread>
 #include <vector>
+
+#include "locking/bql.h"
 
 namespace locklab {
 namespace {
@@ -21,8 +24,9 @@ struct Reader {
 std::mutex g_registry_mutex;
 std::vector<Reader*>& registry()  // protected by g_registry_mutex
 {
-    static std::vector<Reader*> r;
-    return r;
+    // Leaked on purpose: the reclaimer thread scans it during static destruction.
+    static auto* r = new std::vector<Reader*>;
+    return *r;
 }
 std::atomic<uint64_t> g_gp_ctr{1};  // atomic: odd values only, bumped by 2 per grace period
 std::mutex g_sync_mutex;            // serialises writers in rcu_synchronize
@@ -109,6 +113,7 @@ void rcu_read_lock()
 void rcu_read_unlock()
 {
     Reader& r = self().r;
+    assert(r.depth > 0 && "rcu_read_unlock outside a read section");
     if (--r.depth == 0) r.ctr.store(0);
 }
 
@@ -116,6 +121,7 @@ bool rcu_read_locked() { return self().r.depth > 0; }
 
 void rcu_synchronize()
 {
+    assert(!rcu_read_locked() && "rcu_synchronize inside a read section would wait for itself");
     std::lock_guard sync(g_sync_mutex);
     const uint64_t now = g_gp_ctr.fetch_add(2) + 2;
     for (;;) {
@@ -133,7 +139,12 @@ void rcu_synchronize()
 }
 
 void rcu_call(std::function<void()> fn) { reclaimer().push(std::move(fn)); }
-void rcu_barrier() { reclaimer().barrier(); }
+void rcu_barrier()
+{
+    assert(!rcu_read_locked() && "rcu_barrier inside a read section would wait for itself");
+    BqlUnlockGuard unlocked;  // callbacks, and readers we wait for, may need the BQL (rcu.h)
+    reclaimer().barrier();
+}
 void rcu_quiescent() {}
 
 }  // namespace locklab

@@ -4,26 +4,31 @@
 
 #include "locking/rcu.h"
 
+#include <cassert>
 #include <memory>
+
+#include "locking/bql.h"
 
 namespace locklab {
 namespace {
 
 struct ThreadRegistration {
-    bool registered = false;  // home thread only
-    int depth = 0;            // home thread only: read-section nesting
+    bool registered_here = false;  // home thread only: we registered it, so we unregister it
+    int depth = 0;                 // home thread only: read-section nesting
     ~ThreadRegistration()
     {
-        if (registered) urcu_memb_unregister_thread();
+        if (registered_here) urcu_memb_unregister_thread();
     }
 };
 thread_local ThreadRegistration t_reg;
 
 inline void ensure_registered()
 {
-    if (!t_reg.registered) [[unlikely]] {
+    // Ask liburcu, not only our own flag: its call_rcu worker registers itself, and our callbacks
+    // running there may enter read sections; registering a thread twice corrupts the registry.
+    if (!URCU_TLS(urcu_memb_reader).registered) [[unlikely]] {
         urcu_memb_register_thread();
-        t_reg.registered = true;
+        t_reg.registered_here = true;
     }
 }
 
@@ -49,13 +54,18 @@ void rcu_read_lock()
 
 void rcu_read_unlock()
 {
+    assert(t_reg.depth > 0 && "rcu_read_unlock outside a read section");
     --t_reg.depth;
     urcu_memb_read_unlock();
 }
 
 bool rcu_read_locked() { return t_reg.depth > 0; }
 
-void rcu_synchronize() { urcu_memb_synchronize_rcu(); }
+void rcu_synchronize()
+{
+    assert(!rcu_read_locked() && "rcu_synchronize inside a read section would wait for itself");
+    urcu_memb_synchronize_rcu();
+}
 
 void rcu_call(std::function<void()> fn)
 {
@@ -66,7 +76,9 @@ void rcu_call(std::function<void()> fn)
 
 void rcu_barrier()
 {
+    assert(!rcu_read_locked() && "rcu_barrier inside a read section would wait for itself");
     ensure_registered();
+    BqlUnlockGuard unlocked;  // callbacks, and readers we wait for, may need the BQL (rcu.h)
     urcu_memb_barrier();
 }
 
