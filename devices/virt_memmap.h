@@ -21,5 +21,13 @@ inline constexpr unsigned kPlicSources = 96;   // VIRT_IRQCHIP_NUM_SOURCES
 inline constexpr unsigned kPlicPriorityBits = 3;
 
 inline constexpr uint64_t kTimebaseHz = 10'000'000;  // CLINT mtime frequency
+inline constexpr unsigned kMaxHarts = 512;            // VIRT_CPUS_MAX: the PLIC has 2 contexts per hart
+inline constexpr uint64_t kUartClockHz = 3'686'400;   // ns16550a input clock (FDT clock-frequency)
+
+// Interrupt lines of a hart (bit numbers in mip): what the board wires the CLINT and PLIC outputs to.
+inline constexpr unsigned kHartMsi = 3;   // machine software interrupt (CLINT msip)
+inline constexpr unsigned kHartMti = 7;   // machine timer interrupt (CLINT mtimecmp)
+inline constexpr unsigned kHartSei = 9;   // supervisor external interrupt (PLIC context 2N+1)
+inline constexpr unsigned kHartMei = 11;  // machine external interrupt (PLIC context 2N)
 
 }  // namespace locklab::virt

@@ -1,0 +1,124 @@
+#include "devices/clint.h"
+
+#include <limits>
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+#include "devices/deadline.h"
+
+namespace locklab {
+
+namespace {
+constexpr uint64_t kNsPerSecond = 1'000'000'000;
+}
+
+Clint::Clint(uint64_t region_size, uint64_t timebase_hz, AioContext& ctx, std::vector<HartLines> harts)
+    : MmioDevice("riscv.aclint.clint", region_size, 4, 8),
+      timebase_hz_(timebase_hz),
+      ctx_(ctx),
+      lines_(std::move(harts)),
+      mtimecmp_(lines_.size()),
+      msip_(lines_.size()),
+      timers_(lines_.size())
+{
+    if (timebase_hz_ == 0 || timebase_hz_ > kNsPerSecond)
+        throw std::invalid_argument(fmt::format("clint: timebase {} Hz out of range 1..1e9", timebase_hz_));
+    if (lines_.empty() || kMsipBase + 4 * lines_.size() > kMtimecmpBase ||
+        kMtimecmpBase + 8 * lines_.size() > kMtime || kMtime + 8 > region_size)
+        throw std::invalid_argument(
+            fmt::format("clint: {} harts do not fit a {:#x}-byte region", lines_.size(), region_size));
+}
+
+void Clint::do_realize()
+{
+    for (unsigned h = 0; h < timers_.size(); ++h)
+        timers_[h] = ctx_.new_timer(ClockType::Virtual, [this, h] { run_async([&] { evaluate_timer(h); }); });
+}
+
+void Clint::do_unrealize()
+{
+    DeviceLockGuard lock;
+    for (auto& t : timers_) t.reset();  // deleting a timer disarms it: no callback after unrealize
+}
+
+uint64_t Clint::ticks_at(int64_t ns) const
+{
+    // ns * hz / 1e9 without overflow (hz < 2^64 / 1e9)
+    const auto n = uint64_t(ns);
+    const uint64_t raw = n / kNsPerSecond * timebase_hz_ + n % kNsPerSecond * timebase_hz_ / kNsPerSecond;
+    return raw + delta_.load(std::memory_order_relaxed);
+}
+
+uint64_t Clint::ticks_to_ns_ceil(uint64_t ticks) const
+{
+    const uint64_t whole = ticks / timebase_hz_, rem = ticks % timebase_hz_;
+    if (whole > std::numeric_limits<uint64_t>::max() / kNsPerSecond / 2) return std::numeric_limits<uint64_t>::max();
+    return whole * kNsPerSecond + (rem * kNsPerSecond + timebase_hz_ - 1) / timebase_hz_;
+}
+
+void Clint::evaluate_timer(unsigned hart)
+{
+    const int64_t now = clock_ns(ClockType::Virtual);
+    const uint64_t mtime = ticks_at(now);
+    const uint64_t cmp = mtimecmp_[hart];
+    if (mtime >= cmp) {
+        timers_[hart]->del();
+        lines_[hart].mti.raise();
+        return;
+    }
+    lines_[hart].mti.lower();
+    // Rounded up, so the callback never runs before mtime has reached mtimecmp.
+    timers_[hart]->mod(deadline_after(now, ticks_to_ns_ceil(cmp - mtime)));
+}
+
+Clint::Decoded Clint::decode(hwaddr offset, unsigned size) const
+{
+    const uint64_t harts = lines_.size();
+    if (offset < kMtimecmpBase)
+        return size == 4 && offset / 4 < harts ? Decoded{Reg::Msip, unsigned(offset / 4)} : Decoded{};
+    if (offset < kMtimecmpBase + 8 * harts)
+        return {Reg::Mtimecmp, unsigned((offset - kMtimecmpBase) / 8), unsigned(offset % 8)};
+    if (offset >= kMtime && offset < kMtime + 8) return {Reg::Mtime, 0, unsigned(offset - kMtime)};
+    return {};
+}
+
+MemTx Clint::mmio_read(hwaddr offset, unsigned size, uint64_t& value)
+{
+    const Decoded d = decode(offset, size);
+    switch (d.reg) {
+    case Reg::Msip: value = msip_[d.hart]; return MemTx::Ok;
+    case Reg::Mtimecmp: value = reg_read_part(mtimecmp_[d.hart], d.byte, size); return MemTx::Ok;
+    case Reg::Mtime: value = reg_read_part(mtime(), d.byte, size); return MemTx::Ok;
+    case Reg::Hole: break;
+    }
+    guest_error("read of a reserved register or of a hart the board does not have", offset);
+    return MemTx::AccessError;
+}
+
+MemTx Clint::mmio_write(hwaddr offset, unsigned size, uint64_t value)
+{
+    const Decoded d = decode(offset, size);
+    switch (d.reg) {
+    case Reg::Msip:
+        msip_[d.hart] = value & 1;
+        lines_[d.hart].msi.set(value & 1);
+        return MemTx::Ok;
+    case Reg::Mtimecmp:
+        mtimecmp_[d.hart] = reg_write_part(mtimecmp_[d.hart], d.byte, size, value);
+        evaluate_timer(d.hart);
+        return MemTx::Ok;
+    case Reg::Mtime: {
+        const uint64_t now_ticks = mtime();
+        const uint64_t wanted = reg_write_part(now_ticks, d.byte, size, value);
+        delta_.fetch_add(wanted - now_ticks, std::memory_order_relaxed);
+        for (unsigned h = 0; h < lines_.size(); ++h) evaluate_timer(h);  // as QEMU: every hart
+        return MemTx::Ok;
+    }
+    case Reg::Hole: break;
+    }
+    guest_error("write to a reserved register or to a hart the board does not have", offset);
+    return MemTx::AccessError;
+}
+
+}  // namespace locklab

@@ -1,0 +1,304 @@
+#include "devices/uart16550.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <stdexcept>
+#include <system_error>
+
+#include <fmt/format.h>
+
+#include "devices/deadline.h"
+
+namespace locklab {
+
+namespace {
+constexpr unsigned kTriggerLevels[4] = {1, 4, 8, 14};  // FCR bits 7:6
+constexpr uint8_t kLsrErrors = Uart16550::kLsrOe | Uart16550::kLsrPe | Uart16550::kLsrFe | Uart16550::kLsrBi;
+}  // namespace
+
+Uart16550::Uart16550(uint64_t region_size, uint64_t clock_hz, AioContext& ctx, IrqLine irq,
+                     std::unique_ptr<CharSink> out, int in_fd)
+    : MmioDevice("serial-mm", region_size, 1, 8),
+      clock_hz_(clock_hz),
+      ctx_(ctx),
+      irq_(irq),
+      out_(std::move(out)),
+      in_fd_(in_fd)
+{
+    if (!out_) throw std::invalid_argument("uart16550: no output sink");
+    if (clock_hz_ == 0) throw std::invalid_argument("uart16550: input clock must not be 0");
+    if (in_fd_ >= 0 && fcntl(in_fd_, F_GETFD) < 0)
+        throw std::invalid_argument(fmt::format("serial input fd {}: {}", in_fd_, std::strerror(errno)));
+}
+
+void Uart16550::do_realize()
+{
+    rx_timeout_ = ctx_.new_timer(ClockType::Virtual, [this] { run_async([this] { on_rx_timeout(); }); });
+    if (in_fd_ < 0) return;
+    raw_tty_.emplace(in_fd_);
+    input_ = Input::Reading;
+    try {
+        set_input_handler(true);
+    } catch (const std::system_error&) {  // a regular file or /dev/null: epoll refuses, reads never block
+        handler_installed_ = false;
+        pollable_ = false;
+        set_input_handler(true);
+    }
+}
+
+void Uart16550::do_unrealize()
+{
+    DeviceLockGuard lock;
+    set_input_handler(false);
+    input_ = Input::Closed;
+    rx_timeout_.reset();
+    raw_tty_.reset();
+}
+
+// --- registers -----------------------------------------------------------------------------------
+
+MemTx Uart16550::mmio_read(hwaddr offset, unsigned, uint64_t& value)
+{
+    const bool dlab = lcr_ & kLcrDlab;
+    switch (offset & 7) {
+    case kRbrThr: value = dlab ? divisor_ & 0xff : read_rbr(); break;
+    case kIer: value = dlab ? divisor_ >> 8 : ier_; break;
+    case kIirFcr: value = read_iir(); break;
+    case kLcr: value = lcr_; break;
+    case kMcr: value = mcr_; break;
+    case kLsr:
+        value = lsr_;
+        if (lsr_ & (kLsrOe | kLsrBi)) {
+            lsr_ &= uint8_t(~(kLsrOe | kLsrBi));
+            update_irq();
+        }
+        break;
+    case kMsr:
+        value = msr_;
+        if (msr_ & 0x0f) {
+            msr_ &= 0xf0;
+            update_irq();
+        }
+        break;
+    case kScr: value = scr_; break;
+    }
+    return MemTx::Ok;
+}
+
+MemTx Uart16550::mmio_write(hwaddr offset, unsigned, uint64_t value)
+{
+    const auto v = uint8_t(value);
+    const bool dlab = lcr_ & kLcrDlab;
+    switch (offset & 7) {
+    case kRbrThr:
+        if (dlab) divisor_ = uint16_t((divisor_ & 0xff00) | v);
+        else transmit(v);
+        break;
+    case kIer:
+        if (dlab) divisor_ = uint16_t((divisor_ & 0x00ff) | v << 8);
+        else write_ier(v);
+        break;
+    case kIirFcr: write_fcr(v); break;
+    case kLcr: lcr_ = v; break;
+    case kMcr: write_mcr(v); break;
+    case kLsr:
+    case kMsr: guest_error("write to a read-only status register (ignored)", offset); break;
+    case kScr: scr_ = v; break;
+    }
+    return MemTx::Ok;
+}
+
+uint8_t Uart16550::read_rbr()
+{
+    if (!rx_.empty()) {
+        rbr_ = rx_.front();
+        rx_.pop_front();
+    }
+    timeout_ipending_ = false;
+    if (rx_.empty()) {
+        lsr_ &= uint8_t(~(kLsrDr | kLsrBi));
+        rx_timeout_->del();
+    } else if (fifo_enabled()) {
+        arm_rx_timeout();
+    }
+    update_irq();
+    resume_input();
+    return rbr_;
+}
+
+void Uart16550::write_ier(uint8_t v)
+{
+    const uint8_t changed = (ier_ ^ v) & 0x0f;
+    ier_ = v & 0x0f;
+    if (changed & kIerThri) thr_ipending_ = (ier_ & kIerThri) && (lsr_ & kLsrThre);  // enabling re-raises THRE
+    update_irq();
+}
+
+uint8_t Uart16550::read_iir()
+{
+    const uint8_t value = iir_ | (fifo_enabled() ? kIirFifoEnabled : 0);
+    if (iir_ == kIirThri) {  // reading IIR acknowledges THR empty
+        thr_ipending_ = false;
+        update_irq();
+    }
+    return value;
+}
+
+void Uart16550::write_fcr(uint8_t v)
+{
+    if ((v ^ fcr_) & kFcrEnable) v |= kFcrClearRx | kFcrClearTx;  // switching FIFO mode empties both
+    if (v & kFcrClearRx) clear_rx();
+    if (v & kFcrClearTx) {
+        lsr_ |= kLsrThre | kLsrTemt;
+        thr_ipending_ = true;
+    }
+    fcr_ = v & (kFcrEnable | kFcrTriggerMask);
+    update_irq();
+    resume_input();
+}
+
+void Uart16550::write_mcr(uint8_t v)
+{
+    mcr_ = v & 0x1f;
+    update_modem_status();
+    update_irq();
+    resume_input();  // leaving loopback lets host input in again
+}
+
+void Uart16550::update_modem_status()
+{
+    uint8_t lines = kMsrDcd | kMsrDsr | kMsrCts;  // stdio: carrier, data set ready, clear to send
+    if (mcr_ & kMcrLoop) {
+        lines = uint8_t(((mcr_ & kMcrRts) ? kMsrCts : 0) | ((mcr_ & kMcrDtr) ? kMsrDsr : 0) |
+                        ((mcr_ & kMcrOut1) ? kMsrRi : 0) | ((mcr_ & kMcrOut2) ? kMsrDcd : 0));
+    }
+    const uint8_t changed = (msr_ ^ lines) & 0xf0;
+    uint8_t deltas = 0;
+    if (changed & kMsrCts) deltas |= kMsrDcts;
+    if (changed & kMsrDsr) deltas |= kMsrDdsr;
+    if ((changed & kMsrRi) && !(lines & kMsrRi)) deltas |= kMsrTeri;  // trailing edge only
+    if (changed & kMsrDcd) deltas |= kMsrDdcd;
+    msr_ = uint8_t(lines | (msr_ & 0x0f) | deltas);
+}
+
+void Uart16550::transmit(uint8_t byte)
+{
+    if (mcr_ & kMcrLoop) receive(byte);
+    else out_->write(&byte, 1);
+    lsr_ |= kLsrThre | kLsrTemt;  // transmission is immediate
+    thr_ipending_ = true;
+    update_irq();
+}
+
+void Uart16550::receive(uint8_t byte)
+{
+    if (fifo_enabled()) {
+        if (rx_.size() < kFifoSize) rx_.push_back(byte);
+        else lsr_ |= kLsrOe;
+        arm_rx_timeout();
+    } else {
+        if (lsr_ & kLsrDr) lsr_ |= kLsrOe;  // the holding register is overwritten
+        rx_.assign(1, byte);
+    }
+    lsr_ |= kLsrDr;
+    update_irq();
+}
+
+void Uart16550::clear_rx()
+{
+    rx_.clear();
+    lsr_ &= uint8_t(~(kLsrDr | kLsrBi));
+    timeout_ipending_ = false;
+    rx_timeout_->del();
+}
+
+unsigned Uart16550::rx_room() const
+{
+    if (mcr_ & kMcrLoop) return 0;  // host input waits while the guest talks to itself
+    const unsigned capacity = fifo_enabled() ? kFifoSize : 1;
+    return rx_.size() >= capacity ? 0 : capacity - unsigned(rx_.size());
+}
+
+void Uart16550::arm_rx_timeout()
+{
+    // One character: start bit, 5..8 data bits, optional parity, 1 or 2 stop bits; at
+    // clock / (16 * divisor) bits per second. The timeout is 4 characters.
+    const unsigned bits = 1 + 5 + (lcr_ & 3) + ((lcr_ & 0x08) ? 1 : 0) + ((lcr_ & 0x04) ? 2 : 1);
+    const uint64_t divisor = divisor_ ? divisor_ : 1;
+    const uint64_t char_ns = bits * 16 * divisor * 1'000'000'000 / clock_hz_;
+    rx_timeout_deadline_ = deadline_after(clock_ns(ClockType::Virtual), 4 * char_ns);
+    rx_timeout_->mod(rx_timeout_deadline_);
+}
+
+void Uart16550::on_rx_timeout()
+{
+    // A callback the vCPU thread's del()/mod() came too late for still runs: re-check.
+    if (rx_.empty() || clock_ns(ClockType::Virtual) < rx_timeout_deadline_) return;
+    timeout_ipending_ = true;
+    update_irq();
+}
+
+void Uart16550::update_irq()
+{
+    const bool data_ready = lsr_ & kLsrDr;
+    if ((ier_ & kIerRlsi) && (lsr_ & kLsrErrors)) iir_ = kIirRlsi;
+    else if ((ier_ & kIerRdi) && timeout_ipending_) iir_ = kIirCti;
+    else if ((ier_ & kIerRdi) && data_ready &&
+             (!fifo_enabled() || rx_.size() >= kTriggerLevels[fcr_ >> 6]))
+        iir_ = kIirRdi;
+    else if ((ier_ & kIerThri) && thr_ipending_) iir_ = kIirThri;
+    else if ((ier_ & kIerMsi) && (msr_ & 0x0f)) iir_ = kIirMsi;
+    else iir_ = kIirNone;
+    irq_.set(iir_ != kIirNone);
+}
+
+// --- input ---------------------------------------------------------------------------------------
+
+void Uart16550::pull_input()
+{
+    if (input_ != Input::Reading) return;
+    const unsigned room = rx_room();
+    if (room == 0) {  // flow control: stop watching the fd until the guest makes room
+        input_ = Input::Paused;
+        set_input_handler(false);
+        return;
+    }
+    uint8_t buf[kFifoSize];
+    const ssize_t n = ::read(in_fd_, buf, room);  // the fd is readable: this does not block
+    if (n < 0 && (errno == EINTR || errno == EAGAIN)) return;
+    if (n <= 0) {
+        if (n < 0) fmt::print(stderr, "locklab: serial input fd {}: {}; input closed\n", in_fd_, std::strerror(errno));
+        input_ = Input::Closed;  // EOF: the guest sees no more input
+        set_input_handler(false);
+        return;
+    }
+    for (ssize_t i = 0; i < n; ++i) receive(buf[i]);
+    if (!pollable_) set_input_handler(true);  // always ready: fetch the next batch in a later BH
+}
+
+void Uart16550::set_input_handler(bool installed)
+{
+    if (!pollable_) {
+        // No readiness to wait for: one one-shot BH per batch (the reference outlives the device's
+        // unrealize; pull_input then finds the input closed).
+        if (installed)
+            ctx_.schedule_oneshot([self = Ref<Uart16550>(this)] { self->run_async([&] { self->pull_input(); }); });
+        return;
+    }
+    if (installed == handler_installed_) return;
+    handler_installed_ = installed;
+    if (installed) ctx_.set_fd_handler(in_fd_, [this] { run_async([this] { pull_input(); }); });
+    else ctx_.set_fd_handler(in_fd_, {});
+}
+
+void Uart16550::resume_input()
+{
+    if (input_ != Input::Paused || rx_room() == 0) return;
+    input_ = Input::Reading;
+    set_input_handler(true);
+}
+
+}  // namespace locklab

@@ -1,0 +1,72 @@
+// VirtBoard: QEMU's `virt` machine minus the harts (DESIGN.md "The guest machine"): RAM at
+// 0x8000'0000, the test finisher, goldfish RTC, CLINT, PLIC and UART at their `virt` addresses, the
+// interrupt wiring between them and the harts, and the device tree that describes it all.
+//
+// The constructor creates, realizes and maps every device; the destructor unmaps (one FlatView
+// publication) and unrealizes them. Both run in the main-loop thread or while the loop is not
+// running (the UART installs and removes its fd handler there). The devices themselves are freed
+// when the last FlatView referencing them is reclaimed (RCU).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "devices/clint.h"
+#include "devices/goldfish_rtc.h"
+#include "devices/plic.h"
+#include "devices/test_finisher.h"
+#include "devices/uart16550.h"
+#include "loop/aio_context.h"
+#include "memory/address_space.h"
+#include "qom/irq.h"
+
+namespace locklab {
+
+struct VirtBoardConfig {
+    uint64_t ram_size = 128ull << 20;
+    unsigned harts = 1;
+    std::string serial_out_path;  // empty: stdout
+    int serial_in_fd = 0;         // -1: no serial input
+    std::string bootargs;
+};
+
+class VirtBoard {
+public:
+    // `hart_irq_sinks[N]` receives hart N's interrupt lines (line = mip bit). Throws
+    // std::invalid_argument (bad config) or std::runtime_error (serial output cannot be opened).
+    VirtBoard(const VirtBoardConfig& cfg, AddressSpace& as, AioContext& main_ctx,
+              std::vector<IrqSink*> hart_irq_sinks);
+    ~VirtBoard();
+    VirtBoard(const VirtBoard&) = delete;
+    VirtBoard& operator=(const VirtBoard&) = delete;
+
+    MemoryRegion& ram() { return *ram_; }
+    Clint& clint() { return *clint_; }
+    Plic& plic() { return *plic_; }
+    Uart16550& uart() { return *uart_; }
+    GoldfishRtc& rtc() { return *rtc_; }
+    TestFinisher& finisher() { return *finisher_; }
+
+    std::vector<uint8_t> build_fdt() const;
+    // Where finisher requests go; called on the requesting vCPU thread. Set before the machine runs.
+    void set_shutdown_handler(std::function<void(ShutdownRequest)> h);
+
+private:
+    std::vector<std::pair<MmioDevice*, uint64_t>> placements() const;  // each device and its base
+
+    const VirtBoardConfig cfg_;
+    AddressSpace& as_;
+    std::unique_ptr<MemoryRegion> ram_;
+    // Created at construction, immutable afterwards (the objects are thread-safe themselves).
+    Ref<TestFinisher> finisher_;
+    Ref<GoldfishRtc> rtc_;
+    Ref<Clint> clint_;
+    Ref<Plic> plic_;
+    Ref<Uart16550> uart_;
+};
+
+}  // namespace locklab
