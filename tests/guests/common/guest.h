@@ -64,7 +64,7 @@ void check_passed(void);
         if (cond)                                        \
             check_passed();                              \
         else                                             \
-            check_failed(__FILE__, __LINE__, #cond);     \
+            check_failed(__FILE_NAME__, __LINE__, #cond);     \
     } while (0)
 
 #define CHECK_EQ(got, want)                                                  \
@@ -73,7 +73,7 @@ void check_passed(void);
         if (__got == __want)                                                 \
             check_passed();                                                  \
         else                                                                 \
-            check_failed_eq(__FILE__, __LINE__, #got " == " #want, __got, __want); \
+            check_failed_eq(__FILE_NAME__, __LINE__, #got " == " #want, __got, __want); \
     } while (0)
 
 /* The trap `rec` (a struct trap_record) must have the given cause and tval. */
