@@ -56,7 +56,7 @@ enum class RunExit : uint8_t {
 };
 
 struct Tlb;          // cpu/tlb.h
-struct BlockCache;   // cpu/interpreter.cpp
+struct BlockCache;   // cpu/block_cache.h
 
 class Hart final : public IrqSink {
 public:
@@ -73,7 +73,9 @@ public:
     RunExit run(uint64_t budget);
 
     // --- cross-thread interface ---
-    // IrqSink: line = mip bit (IRQ_MSI, IRQ_MTI, IRQ_MEI, IRQ_SEI, ...). Any thread.
+    // IrqSink: line = mip bit (IRQ_MSI, IRQ_MTI, IRQ_MEI, IRQ_SEI, ...). Any thread. Raising a
+    // line that was low also kick()s the hart, so a running hart takes the interrupt at its next
+    // block boundary and a hart in wait_for_interrupt() wakes.
     void set_irq(unsigned line, bool level) override;
     // Ask the hart to leave run() at the next block boundary. Any thread.
     void kick();
@@ -102,9 +104,14 @@ public:
     uint64_t next_pc = 0;     // set to pc + len before each instruction; branches overwrite it
     Priv priv = Priv::M;
     CsrState csr;             // cpu/csr_state.h
-    uint64_t instret = 0;     // minstret/mcycle source (exact whenever a SYSTEM insn executes)
+    // minstret/mcycle source: instructions retired. Exact whenever a SYSTEM insn executes (it then
+    // counts the instructions before it; the interpreter adds 1 after the SYSTEM insn completes, so
+    // a CSR write of minstret keeps its offset against instret + 1) and after every trap.
+    uint64_t instret = 0;
     std::atomic<uint64_t> mip{0};  // atomic: devices set MSIP/MTIP/MEIP/SEIP from other threads
-    bool wfi = false;         // set by WFI when it must wait
+    // Set by WFI when it must wait; run() then returns RunExit::Wfi. Cleared by
+    // wait_for_interrupt() and at the start of run().
+    bool wfi = false;
 
     // LR/SC: QEMU-style cmpxchg emulation. LR records address and loaded value; SC succeeds iff
     // the address matches and a host cmpxchg from that value succeeds. ABA-susceptible (a store of

@@ -1,0 +1,92 @@
+// Softmmu TLB of one hart: caches virtual page -> (guest-physical page, host page) so that loads,
+// stores and block fetches skip the Sv39 walk and the FlatView lookup.
+//
+// Shape (QEMU's CPUTLBEntry, TinyEMU/Spike/RVVM's size): 256 direct-mapped entries per
+// translation context, each with one tag per access type and a host addend. A tag is the page
+// address of the virtual page with flag bits below the page number; any flag bit makes the fast
+// compare fail, so the fast path is one compare:
+//   hit  <=>  tag[type] == (va & (kPageMask | (size - 1)))    (misaligned never hits)
+//
+// Translation contexts instead of flushes: there is one table per privilege level used for
+// translation (U, S, M). Fetches use the table of h.priv, loads/stores the one of
+// effective_priv(Load) (MPRV/MPP), chosen by Hart::mmu_mode_changed(). A change of privilege or
+// MPRV therefore needs no flush; a change of satp, SUM or MXR flushes all tables (tlb_flush()).
+//
+// Non-RAM pages (MMIO, unassigned) are cached with kTlbMmio set: they never hit the fast path,
+// but the slow path skips the page walk and sends every access to AddressSpace::read()/write(),
+// i.e. through the MMIO dispatch path. Entries hold no device pointer, so unplugging a device
+// needs no TLB flush; RAM is never unmapped while the machine runs, so host pointers stay valid.
+//
+// Threading: home thread only (flushes from other threads go through the system layer's run-on-cpu
+// work, executed by the hart itself).
+#pragma once
+
+#include <array>
+#include <cstdint>
+
+#include "cpu/hart.h"
+
+namespace locklab::rv {
+
+inline constexpr unsigned kPageBits = 12;
+inline constexpr uint64_t kPageSize = uint64_t(1) << kPageBits;
+inline constexpr uint64_t kPageMask = ~(kPageSize - 1);
+
+// Flag bits in the low (page-offset) bits of a tag.
+inline constexpr uint64_t kTlbEmpty = 1;  // nothing cached for this access type
+inline constexpr uint64_t kTlbMmio = 2;   // not RAM: slow path through the dispatch path
+
+inline constexpr size_t kTlbEntries = 256;
+
+struct TlbEntry {
+    std::array<uint64_t, 3> tag{kTlbEmpty, kTlbEmpty, kTlbEmpty};  // indexed by AccessType
+    uintptr_t host_addend = 0;  // RAM pages: host address = va + host_addend
+};
+
+// Where one byte of guest memory lives, as the TLB resolved it.
+struct PageRef {
+    uint8_t* host = nullptr;  // RAM: host address of the byte; null for MMIO/unassigned
+    uint64_t pa = 0;          // guest-physical address of the byte
+};
+
+// The entries of one translation context.
+struct TlbTable {
+    std::array<TlbEntry, kTlbEntries> entry;
+    std::array<uint64_t, kTlbEntries> pa_addend{};  // pa = va + pa_addend, where any tag is valid
+
+    static size_t index(uint64_t va) { return (va >> kPageBits) & (kTlbEntries - 1); }
+    void flush();
+    // Record a translation of `va`'s page for access type `t` (other types of the same page are
+    // kept; an entry holding another page is replaced). `host_page` is null for non-RAM pages.
+    void fill(uint64_t va, AccessType t, uint64_t pa, uint8_t* host_page);
+};
+
+struct Tlb {
+    std::array<TlbTable, 3> context;       // by translation privilege: U, S, M
+    TlbTable* fetch = &context[2];         // context of instruction fetches (h.priv)
+    TlbTable* data = &context[2];          // context of loads/stores/AMOs (effective privilege)
+
+    static size_t context_index(Priv p) { return p == Priv::M ? 2 : size_t(p); }
+    void select(Priv fetch_priv, Priv data_priv);
+    void flush();
+};
+
+// Slow path: translate `va` for access `t` (Sv39 walk via translate()), find out whether the page is
+// RAM, fill `table`, and resolve the byte. False after h.raise() (page fault or access fault).
+bool tlb_fill_and_resolve(Hart& h, TlbTable& table, uint64_t va, AccessType t, PageRef& out);
+
+// Resolve `va` for access `t`: a tag compare on a hit, tlb_fill_and_resolve() on a miss.
+// MMIO pages resolve to host == null.
+inline bool tlb_resolve(Hart& h, TlbTable& table, uint64_t va, AccessType t, PageRef& out)
+{
+    const size_t i = TlbTable::index(va);
+    const uint64_t tag = table.entry[i].tag[size_t(t)];
+    if ((tag & kPageMask) == (va & kPageMask) && !(tag & kTlbEmpty)) {
+        out.pa = va + table.pa_addend[i];
+        out.host = (tag & kTlbMmio) ? nullptr : reinterpret_cast<uint8_t*>(va + table.entry[i].host_addend);
+        return true;
+    }
+    return tlb_fill_and_resolve(h, table, va, t, out);
+}
+
+}  // namespace locklab::rv
