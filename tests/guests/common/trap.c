@@ -47,6 +47,7 @@ static bool is_fetch_fault(uint64_t cause)
 static void return_from_mode(struct trap_frame *f)
 {
     f->x[2] = mode_ctx_sp[hart_id()];
+    f->x[17] = 0; /* a7: the magic must not outlive the return */
     f->epc = (uint64_t)mode_resume;
     f->status = (f->status & ~MSTATUS_MPP) | ((uint64_t)PRV_M << MSTATUS_MPP_SHIFT);
 }
