@@ -17,7 +17,7 @@ set(LOCKLAB_GUEST_RUNTIME
     ${CMAKE_CURRENT_LIST_DIR}/runtime.c)
 set(LOCKLAB_GUEST_CFLAGS
     -march=rv64imac_zicsr_zifencei -mabi=lp64 -mcmodel=medany -ffreestanding -nostdlib
-    -fno-pic -O2 -g -std=gnu17 -Wall -Wextra)
+    -fno-pic -O2 -g -std=gnu17 -Wall -Wextra -Wl,--no-warn-rwx-segments)
 if(LOCKLAB_WERROR)
   list(APPEND LOCKLAB_GUEST_CFLAGS -Werror)
 endif()

@@ -52,8 +52,8 @@ struct trap_record trap_collect(void);
     })
 
 /* M-mode only: call fn(arg) at privilege `mode` (PRV_U, PRV_S or PRV_M) with mstatus.MPP and mret,
- * on stack `sp` (0: just below the caller's stack), and return its result once it returns. The
- * function runs from mode_trampoline, which lives in the .user pages. */
+ * on stack `sp` (0: just below the caller's stack), and return its result once it returns. In
+ * U-mode the function is called from a trampoline in the .user pages. */
 long run_in_mode(unsigned mode, long (*fn)(long), long arg, uint64_t sp);
 
 /* Skip the instruction at epc (2 or 4 bytes, read from memory). */

@@ -83,7 +83,9 @@ run_in_mode:
     slli t1, a0, 11
     csrs mstatus, t1
     la t0, mode_trampoline
-    csrw mepc, t0
+    bnez a0, 2f
+    la t0, mode_trampoline_user
+2:  csrw mepc, t0
     mv a0, a1
     mv a1, a2
     bnez a3, 1f
@@ -109,17 +111,24 @@ mode_resume:
     addi sp, sp, 112
     ret
 
-/* Runs at the lower level: a0 = fn, a1 = arg. Lives in the .user pages so U-mode can fetch it
- * when a test maps only those pages user-accessible. */
-    .section .user.text, "ax"
-    .globl mode_trampoline
-mode_trampoline:
+/* Runs at the lower level: a0 = fn, a1 = arg. U-mode uses the copy in the .user pages, which a
+ * test with paging maps user-accessible; S and M use the copy in .text, since S-mode cannot
+ * execute from user pages. */
+.macro MODE_TRAMPOLINE name
+    .globl \name
+\name:
     mv t0, a0
     mv a0, a1
     jalr t0
     li a7, MODE_RETURN_MAGIC
     ecall
 1:  j 1b
+.endm
+
+    .text
+    MODE_TRAMPOLINE mode_trampoline
+    .section .user.text, "ax"
+    MODE_TRAMPOLINE mode_trampoline_user
 
     .section .bss
     .balign 8
