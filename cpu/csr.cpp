@@ -227,9 +227,7 @@ void reset_csrs(Hart& h)
     h.csr = CsrState{};
     h.csr.misa = kMisa;
     h.csr.mstatus = MSTATUS_XL_64;
-    counter_reset(h);
-    // Software's pending bits; the device lines (MSIP, MTIP, MEIP, SEIP) belong to the devices.
-    h.mip.fetch_and(~(MIP_SSIP | MIP_STIP), std::memory_order_acq_rel);
+    counter_reset(h);  // mip is Hart state: Hart::reset clears its software-set bits
 }
 
 }  // namespace locklab::rv
