@@ -138,31 +138,31 @@ DecodedInsn decode_op_imm_32(uint32_t i)
     }
 }
 
-DecodedInsn decode_op(uint32_t i)
-{
-    static constexpr Op kBase[8] = {ADD, SLL, SLT, SLTU, XOR, SRL, OR, AND};
-    static constexpr Op kAlt[8] = {SUB, ILLEGAL, ILLEGAL, ILLEGAL, ILLEGAL, SRA, ILLEGAL, ILLEGAL};
-    static constexpr Op kMulDiv[8] = {MUL, MULH, MULHSU, MULHU, DIV, DIVU, REM, REMU};
-    Op op = ILLEGAL;
-    switch (funct7(i)) {
-    case 0x00: op = kBase[funct3(i)]; break;
-    case 0x20: op = kAlt[funct3(i)]; break;
-    case 0x01: op = kMulDiv[funct3(i)]; break;
-    default: break;
-    }
-    return checked(op, r_type(op, i));
-}
+// OP and OP-32 share one layout: funct7 0x00 selects the base operations, 0x20 the alternates
+// (sub, sra), 0x01 the M extension; funct3 indexes each row.
+struct RegRegTable {
+    Op base[8], alternate[8], muldiv[8];
+};
 
-DecodedInsn decode_op_32(uint32_t i)
+constexpr RegRegTable kOp = {
+    {ADD, SLL, SLT, SLTU, XOR, SRL, OR, AND},
+    {SUB, ILLEGAL, ILLEGAL, ILLEGAL, ILLEGAL, SRA, ILLEGAL, ILLEGAL},
+    {MUL, MULH, MULHSU, MULHU, DIV, DIVU, REM, REMU},
+};
+constexpr RegRegTable kOp32 = {
+    {ADDW, SLLW, ILLEGAL, ILLEGAL, ILLEGAL, SRLW, ILLEGAL, ILLEGAL},
+    {SUBW, ILLEGAL, ILLEGAL, ILLEGAL, ILLEGAL, SRAW, ILLEGAL, ILLEGAL},
+    {MULW, ILLEGAL, ILLEGAL, ILLEGAL, DIVW, DIVUW, REMW, REMUW},
+};
+
+template <const RegRegTable& table>
+DecodedInsn decode_reg_reg(uint32_t i)
 {
-    static constexpr Op kBase[8] = {ADDW, SLLW, ILLEGAL, ILLEGAL, ILLEGAL, SRLW, ILLEGAL, ILLEGAL};
-    static constexpr Op kAlt[8] = {SUBW, ILLEGAL, ILLEGAL, ILLEGAL, ILLEGAL, SRAW, ILLEGAL, ILLEGAL};
-    static constexpr Op kMulDiv[8] = {MULW, ILLEGAL, ILLEGAL, ILLEGAL, DIVW, DIVUW, REMW, REMUW};
     Op op = ILLEGAL;
     switch (funct7(i)) {
-    case 0x00: op = kBase[funct3(i)]; break;
-    case 0x20: op = kAlt[funct3(i)]; break;
-    case 0x01: op = kMulDiv[funct3(i)]; break;
+    case 0x00: op = table.base[funct3(i)]; break;
+    case 0x20: op = table.alternate[funct3(i)]; break;
+    case 0x01: op = table.muldiv[funct3(i)]; break;
     default: break;
     }
     return checked(op, r_type(op, i));
@@ -242,8 +242,8 @@ DecodedInsn decode32(uint32_t i)
     case STORE: return decode_store(i);
     case OP_IMM: return decode_op_imm(i);
     case OP_IMM_32: return decode_op_imm_32(i);
-    case OP: return decode_op(i);
-    case OP_32: return decode_op_32(i);
+    case OP: return decode_reg_reg<kOp>(i);
+    case OP_32: return decode_reg_reg<kOp32>(i);
     case AMO: return decode_amo(i);
     case MISC_MEM: return decode_misc_mem(i);
     case SYSTEM: return decode_system(i);

@@ -6,8 +6,8 @@
 #include <catch2/catch.hpp>
 
 #include <fstream>
-#include <regex>
 #include <set>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -27,23 +27,26 @@ struct DumpLine {
     std::string text;  // "mnemonic operands", objdump's address comment removed
 };
 
-// Parses lines like "     6a4:\t0048                \tc.addi4spn\ta0,sp,4" and
-// "      10:\t00054503          \tlbu\ta0,0(a0) # 0x...".
+// Parses objdump's instruction lines, which are tab-separated:
+//   "     6a4:\t0048                \tc.addi4spn\ta0,sp,4"
+//   "      10:\t00054503          \tlbu\ta0,0(a0) # 0x..."   (the address comment is dropped)
+// and skips everything else (headers, labels, blank lines).
 std::vector<DumpLine> read_dump(const std::string& name)
 {
     const std::string path = std::string(LOCKLAB_OBJDUMP_FIXTURES) + "/" + name + ".dump";
     std::ifstream in(path);
     REQUIRE(in.good());  // built by the cpu_objdump_fixtures target
-    static const std::regex kLine(R"(^\s*([0-9a-f]+):\t([0-9a-f]+)\s*\t([^\t]+)(?:\t(.*?))?(?: # .*)?\s*$)");
     std::vector<DumpLine> lines;
     std::string line;
-    std::smatch m;
     while (std::getline(in, line)) {
-        if (!std::regex_match(line, m, kLine)) continue;
-        const std::string hex = m[2].str();
-        std::string text = m[3].str();
-        if (m[4].matched && !m[4].str().empty()) text += " " + m[4].str();
-        lines.push_back({std::stoull(m[1].str(), nullptr, 16), uint32_t(std::stoul(hex, nullptr, 16)),
+        std::vector<std::string> cols;
+        std::istringstream split(line);
+        for (std::string col; std::getline(split, col, '\t');) cols.push_back(col);
+        if (cols.size() < 3 || cols[0].empty() || cols[0].back() != ':') continue;
+        const std::string hex = cols[1].substr(0, cols[1].find(' '));
+        std::string text = cols[2];
+        if (cols.size() > 3) text += " " + cols[3].substr(0, cols[3].find(" # "));
+        lines.push_back({std::stoull(cols[0], nullptr, 16), uint32_t(std::stoul(hex, nullptr, 16)),
                          unsigned(hex.size() / 2), text});
     }
     return lines;
