@@ -41,22 +41,24 @@ struct Block {
     std::vector<CachedInsn> insns;
 
     struct Link {
-        uint64_t page_offset = ~uint64_t(0);
+        uint64_t pc = ~uint64_t(0);  // virtual address of the successor (odd: no link)
         Block* to = nullptr;
     };
-    std::array<Link, 2> links{};  // successors in the same virtual page, by page offset of their pc
-    unsigned next_link = 0;       // which slot link() replaces next
+    // Successors in the same virtual page as this block (the caller checks that when linking).
+    // Keyed by the virtual pc they were reached at: a block entered through another mapping of its
+    // page simply misses its links.
+    std::array<Link, 2> links{};
+    unsigned next_link = 0;  // which slot link() replaces next
 
     Block* linked(uint64_t pc) const
     {
-        const uint64_t off = pc & ~kPageMask;
-        if (links[0].page_offset == off) return links[0].to;
-        if (links[1].page_offset == off) return links[1].to;
+        if (links[0].pc == pc) return links[0].to;
+        if (links[1].pc == pc) return links[1].to;
         return nullptr;
     }
     void link(uint64_t pc, Block* to)
     {
-        links[next_link] = {pc & ~kPageMask, to};
+        links[next_link] = {pc, to};
         next_link ^= 1;
     }
 };

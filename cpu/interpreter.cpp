@@ -140,28 +140,38 @@ RunExit run_blocks(Hart& h, uint64_t budget)
         cache.labels = kLabels;
     }
 
-    uint64_t executed = 0;       // instructions retired (and traps taken) in this run
-    Block* b = nullptr;          // the executing block
+    // h.instret lives in `instret` while blocks chain; it is written back wherever someone may read
+    // it: at `lookup` (and so before every return), before SYSTEM operations and traps, and before
+    // the trace hook.
+    uint64_t instret = h.instret;
+    const uint64_t stop = budget > ~instret ? ~uint64_t(0) : instret + budget;
+    uint64_t slow_steps = 0;         // traps and uncached instructions: count against the budget too
+    Block* b = nullptr;              // the executing block
     const CachedInsn* ip = nullptr;  // the executing instruction in b
-    uint64_t base = 0;           // virtual address of b's first instruction
-    Block* link_from = nullptr;  // block that ended with a successor in its page but no link yet
+    uint64_t base = 0;               // virtual address of b's first instruction
+    Block* link_from = nullptr;      // block that ended with a successor in its page but no link yet
 
 lookup:
+    h.instret = instret;
     if (h.exit_request.load(std::memory_order_relaxed)) [[unlikely]] {
-        h.exit_request.store(false, std::memory_order_relaxed);
+        // Acquire: whatever the kicker published before kick() (mip bits, queued work) is visible.
+        h.exit_request.exchange(false, std::memory_order_acquire);
         take_pending_interrupt(h);
         return RunExit::ExitRequest;
     }
-    if (executed >= budget) return RunExit::BudgetDone;
+    if (instret + slow_steps >= stop) return RunExit::BudgetDone;
     cache.collect();
     {
         Block* from = std::exchange(link_from, nullptr);
         switch (lookup_block(h, kLabels, b)) {
         case BlockLookup::Fault: goto trap;
-        case BlockLookup::Uncached:
-            executed += 1;
-            if (step_uncached(h)) return RunExit::Wfi;
+        case BlockLookup::Uncached: {
+            slow_steps += 1;
+            const bool wait = step_uncached(h);
+            instret = h.instret;
+            if (wait) return RunExit::Wfi;
             goto lookup;
+        }
         case BlockLookup::Found: break;
         }
         if (from) from->link(h.pc, b);
@@ -180,9 +190,12 @@ enter:
         h.pc = base + ip->offset;                                             \
         h.next_pc = h.pc + ip->d.len;                                         \
     }                                                                         \
-    if constexpr (Trace) h.on_insn_exec(h, ip->d);                            \
+    if constexpr (Trace) {                                                    \
+        h.instret = instret + uint64_t(ip - b->insns.data());                 \
+        h.on_insn_exec(h, ip->d);                                             \
+    }                                                                         \
     if constexpr (is_system(Op::name)) {                                      \
-        h.instret += uint64_t(ip - b->insns.data());                          \
+        h.instret = instret + uint64_t(ip - b->insns.data());                 \
         if (!exec_##name(h, ip->d)) goto system_trap;                         \
         goto system_done;                                                     \
     } else {                                                                  \
@@ -197,34 +210,31 @@ enter:
 block_fallthrough:  // the sentinel after a block that did not end with a branch
     h.next_pc = base + b->bytes;
 block_done:
-    h.instret += b->n;
-    executed += b->n;
+    instret += b->n;
     h.pc = h.next_pc;
-    if (executed >= budget || h.exit_request.load(std::memory_order_relaxed)) [[unlikely]]
+    if (instret >= stop || h.exit_request.load(std::memory_order_relaxed)) [[unlikely]]
         goto lookup;
-    if (((h.pc ^ base) & kPageMask) == 0) {
-        if (Block* next = b->linked(h.pc)) {
-            b = next;
-            goto enter;
-        }
-        link_from = b;
+    if (Block* next = b->linked(h.pc)) {
+        b = next;
+        goto enter;
     }
+    if (((h.pc ^ base) & kPageMask) == 0) link_from = b;
     goto lookup;
 
 system_done:  // the SYSTEM operation ending the block retired
-    h.instret += 1;
-    executed += b->n;
+    instret = h.instret + 1;
+    h.instret = instret;
     h.pc = h.next_pc;
     if (after_system(h)) return RunExit::Wfi;
     goto lookup;
 
-insn_trap:  // an instruction other than a SYSTEM one raised; h.instret not yet advanced
-    h.instret += uint64_t(ip - b->insns.data());
+insn_trap:  // an instruction other than a SYSTEM one raised
+    h.instret = instret + uint64_t(ip - b->insns.data());
     h.pc = base + ip->offset;
-system_trap:  // h.instret already counts the instructions before the trapping one
-    executed += uint64_t(ip - b->insns.data());
+system_trap:  // h.instret counts the instructions before the trapping one
+    instret = h.instret;
 trap:
-    executed += 1;
+    slow_steps += 1;
     take_exception(h);
     goto lookup;
 }

@@ -23,13 +23,14 @@ void TlbTable::fill(uint64_t va, AccessType t, uint64_t pa, uint8_t* host_page)
 
 void Tlb::select(Priv fetch_priv, Priv data_priv)
 {
-    fetch = &context[context_index(fetch_priv)];
-    data = &context[context_index(data_priv)];
+    fetch = &fetch_context[context_index(fetch_priv)];
+    data = &data_context[context_index(data_priv)];
 }
 
 void Tlb::flush()
 {
-    for (TlbTable& t : context) t.flush();
+    for (TlbTable& t : fetch_context) t.flush();
+    for (TlbTable& t : data_context) t.flush();
 }
 
 bool tlb_fill_and_resolve(Hart& h, TlbTable& table, uint64_t va, AccessType t, PageRef& out)

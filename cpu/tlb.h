@@ -8,8 +8,8 @@
 //   hit  <=>  tag[type] == (va & (kPageMask | (size - 1)))    (misaligned never hits)
 //
 // Translation contexts instead of flushes: there is one table per privilege level used for
-// translation (U, S, M). Fetches use the table of h.priv, loads/stores the one of
-// effective_priv(Load) (MPRV/MPP), chosen by Hart::mmu_mode_changed(). A change of privilege or
+// translation (U, S, M), separately for fetches and for data. Fetches use the table of h.priv,
+// loads/stores the one of effective_priv(Load) (MPRV/MPP), chosen by Hart::mmu_mode_changed(). A change of privilege or
 // MPRV therefore needs no flush; a change of satp, SUM or MXR flushes all tables (tlb_flush()).
 //
 // Non-RAM pages (MMIO, unassigned) are cached with kTlbMmio set: they never hit the fast path,
@@ -62,9 +62,11 @@ struct TlbTable {
 };
 
 struct Tlb {
-    std::array<TlbTable, 3> context;       // by translation privilege: U, S, M
-    TlbTable* fetch = &context[2];         // context of instruction fetches (h.priv)
-    TlbTable* data = &context[2];          // context of loads/stores/AMOs (effective privilege)
+    // By translation privilege (U, S, M); fetches and data apart, so code and data pages that
+    // share an index do not evict each other.
+    std::array<TlbTable, 3> fetch_context, data_context;
+    TlbTable* fetch = &fetch_context[2];   // context of instruction fetches (h.priv)
+    TlbTable* data = &data_context[2];     // context of loads/stores/AMOs (effective privilege)
 
     static size_t context_index(Priv p) { return p == Priv::M ? 2 : size_t(p); }
     void select(Priv fetch_priv, Priv data_priv);
