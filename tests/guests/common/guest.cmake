@@ -7,7 +7,7 @@
 # variable LOCKLAB_GUEST_ELFS in the caller's scope (for an add_custom_target(... DEPENDS ...)).
 # The runtime is compiled into each guest (a few small files) so no guest depends on a file built
 # in another directory.
-include_guard(GLOBAL)
+include_guard(DIRECTORY)
 
 find_program(LOCKLAB_GUEST_CC riscv64-unknown-elf-gcc)
 set(LOCKLAB_GUEST_COMMON_DIR ${CMAKE_CURRENT_LIST_DIR})
