@@ -177,17 +177,18 @@ DecodedInsn decode_amo(uint32_t i)
         AMOMIN_W, ILLEGAL,   ILLEGAL, ILLEGAL, AMOMAX_W, ILLEGAL, ILLEGAL, ILLEGAL,   // 0x10..0x17
         AMOMINU_W, ILLEGAL,  ILLEGAL, ILLEGAL, AMOMAXU_W, ILLEGAL, ILLEGAL, ILLEGAL,  // 0x18..0x1f
     };
-    // The .d operations follow the .w ones in the same order in ops.def.
-    constexpr auto kDoubleOffset = uint16_t(LR_D) - uint16_t(LR_W);
-    static_assert(uint16_t(AMOMAXU_D) - uint16_t(AMOMAXU_W) == kDoubleOffset);
-    static_assert(uint16_t(AMOSWAP_D) - uint16_t(AMOSWAP_W) == kDoubleOffset);
-
-    const uint32_t width = funct3(i);
-    Op op = kWord[field(i, 31, 27)];
-    if (width != 2 && width != 3) return illegal(i);
-    if ((op == LR_W) && rs2_of(i) != 0) return illegal(i);
-    if (op == ILLEGAL) return illegal(i);
-    if (width == 3) op = Op(uint16_t(op) + kDoubleOffset);
+    static constexpr Op kDouble[32] = {
+        AMOADD_D, AMOSWAP_D, LR_D,    SC_D,    AMOXOR_D, ILLEGAL, ILLEGAL, ILLEGAL,   // 0x00..0x07
+        AMOOR_D,  ILLEGAL,   ILLEGAL, ILLEGAL, AMOAND_D, ILLEGAL, ILLEGAL, ILLEGAL,   // 0x08..0x0f
+        AMOMIN_D, ILLEGAL,   ILLEGAL, ILLEGAL, AMOMAX_D, ILLEGAL, ILLEGAL, ILLEGAL,   // 0x10..0x17
+        AMOMINU_D, ILLEGAL,  ILLEGAL, ILLEGAL, AMOMAXU_D, ILLEGAL, ILLEGAL, ILLEGAL,  // 0x18..0x1f
+    };
+    const uint32_t funct5 = field(i, 31, 27);
+    Op op = ILLEGAL;
+    if (funct3(i) == 2) op = kWord[funct5];
+    if (funct3(i) == 3) op = kDouble[funct5];
+    const bool is_lr = op == LR_W || op == LR_D;
+    if (op == ILLEGAL || (is_lr && rs2_of(i) != 0)) return illegal(i);
     DecodedInsn d = r_type(op, i);
     d.flags = uint8_t((field(i, 26, 26) ? INSN_AQ : 0) | (field(i, 25, 25) ? INSN_RL : 0));
     return d;
