@@ -80,34 +80,19 @@ static void trap_status_stack(void)
     trap_hook_m = 0;
 }
 
-/* Executes one privileged instruction at the current level; returns its trap cause. */
-#define TRY(insn) ((long)TRAP_OF(__asm__ volatile(insn ::: "t0", "memory")).cause)
-
-static long try_mret(long unused)
-{
-    (void)unused;
-    return TRY("mret");
-}
-static long try_sret(long unused)
-{
-    (void)unused;
-    return TRY("sret");
-}
-static long try_satp(long unused)
-{
-    (void)unused;
-    return TRY("csrr t0, satp");
-}
-static long try_sfence(long unused)
-{
-    (void)unused;
-    return TRY("sfence.vma");
-}
-static long try_wfi(long unused)
-{
-    (void)unused;
-    return TRY("wfi");
-}
+/* A function, for run_in_mode(), that executes one privileged instruction at the level it runs
+ * at and returns that instruction's trap cause (TRAP_NONE if it did not trap). */
+#define TRY_FUNCTION(name, insn)                                                      \
+    static long name(long unused)                                                     \
+    {                                                                                 \
+        (void)unused;                                                                 \
+        return (long)TRAP_OF(__asm__ volatile(insn ::: "t0", "memory")).cause;        \
+    }
+TRY_FUNCTION(try_mret, "mret")
+TRY_FUNCTION(try_sret, "sret")
+TRY_FUNCTION(try_satp, "csrr t0, satp")
+TRY_FUNCTION(try_sfence, "sfence.vma")
+TRY_FUNCTION(try_wfi, "wfi")
 
 static void privileged_instructions(void)
 {
