@@ -21,6 +21,12 @@ set(LOCKLAB_GUEST_CFLAGS
 if(LOCKLAB_WERROR)
   list(APPEND LOCKLAB_GUEST_CFLAGS -Werror)
 endif()
+# libgcc (helpers such as 128-bit division) from the rv64imac/lp64 multilib: with the _zicsr_zifencei
+# suffix gcc 12 no longer matches that multilib and -lgcc would pick the default rv64imafdc/lp64d one.
+if(LOCKLAB_GUEST_CC)
+  execute_process(COMMAND ${LOCKLAB_GUEST_CC} -march=rv64imac -mabi=lp64 -print-libgcc-file-name
+                  OUTPUT_VARIABLE LOCKLAB_GUEST_LIBGCC OUTPUT_STRIP_TRAILING_WHITESPACE)
+endif()
 
 function(locklab_add_guest name)
   cmake_parse_arguments(ARG "" "" "SOURCES;DEFINES" ${ARGN})
@@ -31,7 +37,7 @@ function(locklab_add_guest name)
     OUTPUT ${elf}
     COMMAND ${LOCKLAB_GUEST_CC} ${LOCKLAB_GUEST_CFLAGS} "-DGUEST_NAME=\"${name}\"" ${ARG_DEFINES}
             -I${LOCKLAB_GUEST_COMMON_DIR} -T ${LOCKLAB_GUEST_COMMON_DIR}/link.ld
-            ${LOCKLAB_GUEST_RUNTIME} ${ARG_SOURCES} -lgcc -o ${elf}
+            ${LOCKLAB_GUEST_RUNTIME} ${ARG_SOURCES} ${LOCKLAB_GUEST_LIBGCC} -o ${elf}
     DEPENDS ${ARG_SOURCES} ${LOCKLAB_GUEST_RUNTIME} ${headers} ${LOCKLAB_GUEST_COMMON_DIR}/link.ld
     COMMENT "Building guest ${name}.elf"
     VERBATIM)
