@@ -32,7 +32,7 @@ TEST_CASE("The global lock model leaves a BQL the caller already holds alone", "
     bql_unlock();
 }
 
-TEST_CASE("A moved LockHold releases exactly once, from its last owner", "[locking][lock_model]")
+TEST_CASE("A moved LockHold releases exactly once from its last owner", "[locking][lock_model]")
 {
     int releases = 0;
     {
@@ -52,7 +52,7 @@ TEST_CASE("A moved LockHold releases exactly once, from its last owner", "[locki
     CHECK(releases == 2);
 }
 
-TEST_CASE("Lock models are made by name; unknown names and null models are refused",
+TEST_CASE("Lock models are made by name and unknown names and null models are refused",
           "[locking][lock_model]")
 {
     auto global = make_lock_model("global");

@@ -75,7 +75,7 @@ TEST_CASE("rcu_call runs its callback only after readers present at the call hav
     CHECK(ran.load());
 }
 
-TEST_CASE("rcu_barrier waits for every callback queued before it, from every thread",
+TEST_CASE("rcu_barrier waits for every callback queued before it from every thread",
           "[locking][rcu]")
 {
     constexpr int kThreads = 4, kPerThread = 50;
