@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <stdexcept>
 
 #include "memory/dispatch.h"
 
@@ -20,6 +21,9 @@ AddressSpace::~AddressSpace()
 
 void AddressSpace::add_region(hwaddr base, MemoryRegion& mr, int priority)
 {
+    if (mr.size() > ~base)  // base + size must not wrap: FlatView cuts the space at both ends
+        throw std::invalid_argument(name_ + ": region " + mr.name() +
+                                    " extends past the top of the address space");
     std::lock_guard lk(writer_mutex_);
     regions_.push_back({base, &mr, priority});
     publish_locked();
@@ -41,6 +45,7 @@ void AddressSpace::begin_transaction()
 void AddressSpace::commit_transaction()
 {
     std::lock_guard lk(writer_mutex_);
+    if (depth_ == 0) throw std::logic_error(name_ + ": commit_transaction without begin_transaction");
     if (--depth_ == 0 && pending_) publish_locked();
 }
 
@@ -75,14 +80,15 @@ uint8_t* AddressSpace::ram_ptr(hwaddr addr, uint64_t len) const
 {
     RcuReadGuard rcu;
     const FlatRange* r = view()->lookup(addr);
-    if (!r || !r->mr->is_ram() || addr + len - r->base > r->size) return nullptr;
+    if (!r || !r->mr->is_ram() || len > r->size - (addr - r->base)) return nullptr;
     return r->mr->host() + r->offset_in_region + (addr - r->base);
 }
 
 MemTx AddressSpace::read(hwaddr addr, unsigned size, uint64_t& value, int requester)
 {
+    value = 0;
+    if (!valid_access_size(size)) return MemTx::AccessError;
     if (uint8_t* p = ram_ptr(addr, size)) {
-        value = 0;
         std::memcpy(&value, p, size);  // little-endian host
         return MemTx::Ok;
     }
@@ -94,6 +100,7 @@ MemTx AddressSpace::read(hwaddr addr, unsigned size, uint64_t& value, int reques
 
 MemTx AddressSpace::write(hwaddr addr, unsigned size, uint64_t value, int requester)
 {
+    if (!valid_access_size(size)) return MemTx::AccessError;
     if (uint8_t* p = ram_ptr(addr, size)) {
         std::memcpy(p, &value, size);
         return MemTx::Ok;

@@ -23,13 +23,18 @@ public:
     const std::string& name() const { return name_; }
 
     // --- writer side (any thread; serialised by an internal mutex) ---
+    // Throws std::invalid_argument if [base, base + size) would wrap past the top of the space.
     void add_region(hwaddr base, MemoryRegion& mr, int priority = 0);
     void remove_region(MemoryRegion& mr);  // no-op if not mapped
-    // Batch several changes into one publication.
+    // Batch several changes into one publication. Transactions nest; the outermost commit publishes.
+    // commit_transaction() without a matching begin throws std::logic_error.
     void begin_transaction();
     void commit_transaction();
     using CommitListener = std::function<void()>;
-    // Called (on the writer's thread, after publication) whenever a new view is published.
+    // Called (on the writer's thread, after publication) whenever a new view is published. Runs
+    // with the writer mutex held: a listener must not change this address space or its listeners,
+    // nor take a lock that is held while changing it (the BQL, for hot-plug); it should only queue
+    // work (a vCPU's TLB flush) or read the new view.
     int add_commit_listener(CommitListener l);
     void remove_commit_listener(int id);
 
@@ -41,7 +46,7 @@ public:
     uint8_t* ram_ptr(hwaddr addr, uint64_t len) const;
 
     // Accesses for the CPU slow path and for device DMA: RAM directly, anything else through the
-    // MMIO dispatch path (memory/dispatch.h).
+    // MMIO dispatch path (memory/dispatch.h). Sizes other than 1, 2, 4, 8 give MemTx::AccessError.
     MemTx read(hwaddr addr, unsigned size, uint64_t& value, int requester = -1);
     MemTx write(hwaddr addr, unsigned size, uint64_t value, int requester = -1);
     // Byte-granular DMA helpers; stop at the first failing byte.

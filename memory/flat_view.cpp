@@ -36,14 +36,17 @@ FlatView::FlatView(const std::vector<PlacedRegion>& regions)
         }
         ranges_.push_back({lo, hi - lo, best->mr, off});
     }
-    for (const auto& r : ranges_)
-        if (Device* d = r.mr->owner()) d->ref();
+    for (const auto& r : ranges_) {
+        if (Device* d = r.mr->owner()) {
+            d->ref();
+            owners_.push_back(d);
+        }
+    }
 }
 
 FlatView::~FlatView()
 {
-    for (const auto& r : ranges_)
-        if (Device* d = r.mr->owner()) d->unref();
+    for (Device* d : owners_) d->unref();
 }
 
 const FlatRange* FlatView::lookup(hwaddr addr) const

@@ -1,7 +1,9 @@
 // FlatView: an immutable, sorted, non-overlapping snapshot of an address space, rendered from its
 // regions by priority. Published under RCU by AddressSpace; never modified after construction.
 // It holds a reference on every owning device, so a device stays alive for as long as any vCPU can
-// still see it in a view (QEMU's design; the snapshot-ref lifetime policy relies on it).
+// still see it in a view (QEMU's design; the snapshot-ref lifetime policy relies on it). Its
+// destructor drops those references without reading the regions again: an owner-less region may be
+// destroyed as soon as it is unmapped, while old views listing it still wait for their grace period.
 #pragma once
 
 #include <cstdint>
@@ -10,6 +12,8 @@
 #include "memory/memory_region.h"
 
 namespace locklab {
+
+class Device;
 
 struct FlatRange {
     hwaddr base = 0;
@@ -40,6 +44,7 @@ public:
 
 private:
     std::vector<FlatRange> ranges_;  // immutable; sorted by base
+    std::vector<Device*> owners_;    // immutable: one reference held per range with an owner
 };
 
 }  // namespace locklab

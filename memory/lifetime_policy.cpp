@@ -1,24 +1,38 @@
 #include "memory/lifetime_policy.h"
 
+#include <array>
+#include <utility>
+
 namespace locklab {
 namespace {
 LifetimePolicy g_policy = LifetimePolicy::RefPerAccess;  // written at start-up only
-}
+
+constexpr std::array<std::pair<LifetimePolicy, std::string_view>, 3> kNames{{
+    {LifetimePolicy::RefPerAccess, "ref-per-access"},
+    {LifetimePolicy::SnapshotRef, "snapshot-ref"},
+    {LifetimePolicy::None, "none"},
+}};
+}  // namespace
 
 LifetimePolicy lifetime_policy() { return g_policy; }
 void set_lifetime_policy(LifetimePolicy p) { g_policy = p; }
 
 bool parse_lifetime_policy(std::string_view s, LifetimePolicy& out)
 {
-    if (s == "ref-per-access") out = LifetimePolicy::RefPerAccess;
-    else if (s == "snapshot-ref") out = LifetimePolicy::SnapshotRef;
-    else return false;
-    return true;
+    for (const auto& [policy, name] : kNames) {
+        if (s == name) {
+            out = policy;
+            return true;
+        }
+    }
+    return false;
 }
 
 std::string_view to_string(LifetimePolicy p)
 {
-    return p == LifetimePolicy::RefPerAccess ? "ref-per-access" : "snapshot-ref";
+    for (const auto& [policy, name] : kNames)
+        if (p == policy) return name;
+    return "?";
 }
 
 }  // namespace locklab

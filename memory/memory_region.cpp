@@ -44,23 +44,32 @@ MemoryRegion::~MemoryRegion()
 
 bool MemoryRegion::access_valid(hwaddr offset, unsigned size) const
 {
+    if (!valid_access_size(size)) return false;
     if (size < ops_.min_access || size > ops_.max_access) return false;
     if (!ops_.unaligned && (offset & (size - 1))) return false;
-    return offset + size <= size_;
+    return offset < size_ && size <= size_ - offset;
 }
+
+namespace {
+uint64_t truncate(uint64_t value, unsigned size)
+{
+    return size < 8 ? value & ((uint64_t(1) << (size * 8)) - 1) : value;
+}
+}  // namespace
 
 MemTx MemoryRegion::read(hwaddr offset, unsigned size, uint64_t& value) const
 {
     value = 0;
     if (!access_valid(offset, size) || !ops_.read) return MemTx::AccessError;
-    return ops_.read(offset, size, value);
+    const MemTx t = ops_.read(offset, size, value);
+    value = truncate(value, size);  // the bus carries `size` bytes, whatever the callback left above
+    return t;
 }
 
 MemTx MemoryRegion::write(hwaddr offset, unsigned size, uint64_t value) const
 {
     if (!access_valid(offset, size) || !ops_.write) return MemTx::AccessError;
-    if (size < 8) value &= (uint64_t(1) << (size * 8)) - 1;
-    return ops_.write(offset, size, value);
+    return ops_.write(offset, size, truncate(value, size));
 }
 
 }  // namespace locklab

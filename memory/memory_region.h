@@ -13,8 +13,10 @@ namespace locklab {
 
 class Device;
 
-// Callbacks for an MMIO region. Offsets are relative to the region. The dispatch path has already
-// checked size and alignment against min/max_access and `unaligned`.
+// Callbacks for an MMIO region. Offsets are relative to the region. Before calling them,
+// MemoryRegion::read/write have checked the size (1, 2, 4 or 8, within min/max_access), the
+// alignment (unless `unaligned`) and that the access lies inside the region, and truncated the
+// written value to the size; they also truncate the value a read callback returns.
 struct MmioOps {
     std::function<MemTx(hwaddr offset, unsigned size, uint64_t& value)> read;
     std::function<MemTx(hwaddr offset, unsigned size, uint64_t value)> write;
@@ -40,7 +42,8 @@ public:
     bool is_ram() const { return host_ != nullptr; }
     uint8_t* host() const { return host_; }  // RAM only
 
-    // MMIO access (size/alignment validated here). Calls the owner's callbacks; no locking.
+    // MMIO access (size/alignment/bounds validated here, else AccessError). Calls the owner's
+    // callbacks; no locking (the dispatch path does that).
     MemTx read(hwaddr offset, unsigned size, uint64_t& value) const;
     MemTx write(hwaddr offset, unsigned size, uint64_t value) const;
 
