@@ -135,6 +135,7 @@ public:
     void acquire();
     void release();
     bool held_by_me() const;
+    bool has_lock_waiters() const;  // threads are queued for the context lock
 
     // Run fn with exclusive use of this context, from any thread, and wait for it: under the
     // context lock (ContextLock), or as a one-shot BH in the home thread (HomeThread; fn runs

@@ -2,7 +2,10 @@
 
 #include <algorithm>
 #include <atomic>
-#include <future>
+#include <condition_variable>
+#include <exception>
+#include <stdexcept>
+#include <utility>
 #include <mutex>
 #include <vector>
 
@@ -42,28 +45,72 @@ void aio_wait_kick()
     for (AioContext* ctx : waiters()) ctx->notify();
 }
 
+namespace {
+// The hand-over between run_in_context's caller and the BH. An exception crosses threads only
+// under the mutex and is released by the caller (TSan cannot see exception_ptr's own refcount).
+struct Completion {
+    std::mutex m;
+    std::condition_variable cv;
+    bool done = false;         // protected by m
+    std::exception_ptr error;  // protected by m
+
+    void finish(std::exception_ptr e)  // the first call wins
+    {
+        {
+            std::lock_guard lk(m);
+            if (done) return;
+            done = true;
+            error = std::move(e);
+        }
+        cv.notify_one();
+        aio_wait_kick();
+    }
+    bool finished()
+    {
+        std::lock_guard lk(m);
+        return done;
+    }
+};
+
+// Owned by the one-shot BH: if the BH is destroyed without running (its context went away
+// first), the caller gets an error instead of waiting forever.
+struct Sender {
+    explicit Sender(std::shared_ptr<Completion> completion) : c(std::move(completion)) {}
+    Sender(const Sender&) = delete;
+    Sender& operator=(const Sender&) = delete;
+    const std::shared_ptr<Completion> c;
+    ~Sender()
+    {
+        c->finish(std::make_exception_ptr(
+            std::runtime_error("run_in_context: the AioContext was destroyed before the function ran")));
+    }
+};
+}  // namespace
+
 void run_in_context(AioContext& ctx, const std::function<void()>& fn)
 {
     if (ctx.in_home_thread()) {
         fn();
         return;
     }
-    auto done = std::make_shared<std::promise<void>>();
-    std::future<void> result = done->get_future();
-    ctx.schedule_oneshot([done, &fn] {
+    auto c = std::make_shared<Completion>();
+    ctx.schedule_oneshot([sender = std::make_shared<Sender>(c), &fn] {
+        std::exception_ptr error;
         try {
             fn();
-            done->set_value();
         } catch (...) {
-            done->set_exception(std::current_exception());
+            error = std::current_exception();
         }
-        aio_wait_kick();
+        sender->c->finish(std::move(error));
     });
-    AioContext* mine = current_context();
-    if (mine && mine->in_home_thread()) {
-        aio_wait_while(*mine, [&] { return result.wait_for(std::chrono::seconds(0)) != std::future_status::ready; });
+    if (AioContext* mine = current_context(); mine && mine->in_home_thread())
+        aio_wait_while(*mine, [&] { return !c->finished(); });
+    std::unique_lock lk(c->m);
+    c->cv.wait(lk, [&] { return c->done; });
+    if (auto error = std::exchange(c->error, nullptr)) {
+        lk.unlock();
+        std::rethrow_exception(error);
     }
-    result.get();  // rethrows fn's exception, or broken_promise if ctx was destroyed first
 }
 
 }  // namespace locklab

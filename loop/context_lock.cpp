@@ -34,6 +34,11 @@ bool AioContext::held_by_me() const
     return impl_->locking == ContextLocking::ContextLock && impl_->lock.held_by_me();
 }
 
+bool AioContext::has_lock_waiters() const
+{
+    return impl_->locking == ContextLocking::ContextLock && impl_->lock.waiters() > 0;
+}
+
 void AioContext::run_exclusive(const std::function<void()>& fn)
 {
     if (impl_->locking == ContextLocking::HomeThread) {

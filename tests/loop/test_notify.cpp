@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "loop/aio_context.h"
-#include "stress_budget.h"
+#include "test_util.h"
 
 using namespace locklab;
 using namespace std::chrono_literals;
