@@ -9,7 +9,7 @@
 
 using namespace locklab;
 
-TEST_CASE("A scheduled bottom half runs once, in the next poll, and counts as progress", "[loop][bh]")
+TEST_CASE("A scheduled bottom half runs once in the next poll and counts as progress", "[loop][bh]")
 {
     AioContext ctx("t");
     int calls = 0;
@@ -34,7 +34,7 @@ TEST_CASE("Scheduling a bottom half twice before it runs calls it once", "[loop]
     CHECK(calls == 1);
 }
 
-TEST_CASE("A cancelled bottom half does not run, and cancel does not stop a later schedule", "[loop][bh]")
+TEST_CASE("A cancelled bottom half does not run and cancel does not stop a later schedule", "[loop][bh]")
 {
     AioContext ctx("t");
     int calls = 0;
@@ -59,7 +59,7 @@ TEST_CASE("Bottom halves run in the order they were scheduled", "[loop][bh]")
     CHECK(order == std::vector<int>{3, 0, 4, 1, 2});
 }
 
-TEST_CASE("A bottom half that reschedules itself runs once per poll, not in a loop", "[loop][bh]")
+TEST_CASE("A bottom half that reschedules itself runs once per poll and not in a loop", "[loop][bh]")
 {
     AioContext ctx("t");
     int calls = 0;

@@ -20,7 +20,7 @@ TEST_CASE("A home-thread context has no lock: acquire is a clear error", "[loop]
     CHECK_FALSE(ctx.held_by_me());
 }
 
-TEST_CASE("In context-lock mode, poll requires the lock and the lock is recursive", "[loop][lock]")
+TEST_CASE("In context-lock mode poll requires the lock and the lock is recursive", "[loop][lock]")
 {
     AioContext ctx("t", ContextLocking::ContextLock);
     CHECK_THROWS_AS(ctx.poll(false), std::logic_error);

@@ -35,7 +35,7 @@ struct Pipe {
 };
 }  // namespace
 
-TEST_CASE("A read handler runs when its fd becomes readable, and not after removal", "[loop][fd]")
+TEST_CASE("A read handler runs when its fd becomes readable and not after removal", "[loop][fd]")
 {
     AioContext ctx("t");
     Pipe p;

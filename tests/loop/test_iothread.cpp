@@ -37,7 +37,7 @@ TEST_CASE("An IOThread runs its context's work in its own thread until stopped",
     CHECK_FALSE(after_stop);
 }
 
-TEST_CASE("An IOThread cannot stop itself: that is an error, not a self-join", "[loop][iothread]")
+TEST_CASE("An IOThread stopping itself is an error rather than a self-join", "[loop][iothread]")
 {
     IOThread io("io0");
     bool threw = false;
@@ -59,7 +59,7 @@ TEST_CASE("IOThread ids must be well formed", "[loop][iothread]")
     CHECK_NOTHROW(IOThread("io-0.a_b"));
 }
 
-TEST_CASE("The registry creates, finds and destroys IOThreads by id and refuses duplicates", "[loop][iothread]")
+TEST_CASE("The registry creates and finds and destroys IOThreads by id and refuses duplicates", "[loop][iothread]")
 {
     IOThreadRegistry reg;
     IOThread& a = reg.create("io0");

@@ -14,7 +14,7 @@ int64_t ms(int64_t v) { return v * 1'000'000; }
 auto elapsed_since(std::chrono::steady_clock::time_point t0) { return std::chrono::steady_clock::now() - t0; }
 }  // namespace
 
-TEST_CASE("An expired timer fires only when poll runs, and exactly once", "[loop][timer]")
+TEST_CASE("An expired timer fires only when poll runs and exactly once", "[loop][timer]")
 {
     AioContext ctx("t");
     int calls = 0;
@@ -29,7 +29,7 @@ TEST_CASE("An expired timer fires only when poll runs, and exactly once", "[loop
     CHECK(calls == 1);
 }
 
-TEST_CASE("A blocking poll sleeps until the earliest timer deadline, with sub-millisecond deadlines", "[loop][timer]")
+TEST_CASE("A blocking poll sleeps until the earliest timer deadline even below a millisecond", "[loop][timer]")
 {
     AioContext ctx("t");
     int which = 0;
