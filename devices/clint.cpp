@@ -44,10 +44,27 @@ void Clint::do_unrealize()
 
 uint64_t Clint::ticks_at(int64_t ns) const
 {
-    // ns * hz / 1e9 without overflow (hz < 2^64 / 1e9)
+    // ns * hz / 1e9 without overflow (hz <= 1e9)
     const auto n = uint64_t(ns);
     const uint64_t raw = n / kNsPerSecond * timebase_hz_ + n % kNsPerSecond * timebase_hz_ / kNsPerSecond;
     return raw + delta_.load(std::memory_order_relaxed);
+}
+
+void Clint::set_mtime(uint64_t value)
+{
+    delta_.fetch_add(value - mtime(), std::memory_order_relaxed);
+    for (unsigned h = 0; h < lines_.size(); ++h) evaluate_timer(h);  // as QEMU: every hart, at once
+}
+
+void Clint::do_reset()
+{
+    for (unsigned h = 0; h < lines_.size(); ++h) {
+        msip_[h] = 0;
+        lines_[h].msi.lower();
+    }
+    // QEMU's reset writes mtime = 0, which compares every mtimecmp (0 at power-on): MTI is pending
+    // from the start until the guest programs mtimecmp.
+    set_mtime(0);
 }
 
 uint64_t Clint::ticks_to_ns_ceil(uint64_t ticks) const
@@ -108,13 +125,7 @@ MemTx Clint::mmio_write(hwaddr offset, unsigned size, uint64_t value)
         mtimecmp_[d.hart] = reg_write_part(mtimecmp_[d.hart], d.byte, size, value);
         evaluate_timer(d.hart);
         return MemTx::Ok;
-    case Reg::Mtime: {
-        const uint64_t now_ticks = mtime();
-        const uint64_t wanted = reg_write_part(now_ticks, d.byte, size, value);
-        delta_.fetch_add(wanted - now_ticks, std::memory_order_relaxed);
-        for (unsigned h = 0; h < lines_.size(); ++h) evaluate_timer(h);  // as QEMU: every hart
-        return MemTx::Ok;
-    }
+    case Reg::Mtime: set_mtime(reg_write_part(mtime(), d.byte, size, value)); return MemTx::Ok;
     case Reg::Hole: break;
     }
     guest_error("write to a reserved register or to a hart the board does not have", offset);

@@ -10,7 +10,9 @@
 // mtime = clock_ns(Virtual) * 10 MHz / 1e9 + delta; writing mtime changes delta. Writing mtimecmp at
 // or below mtime raises MTI at once; otherwise MTI drops and a Virtual-clock timer in the main
 // AioContext is armed for the deadline; its callback raises MTI. Nothing polls.
-// As in QEMU, mtimecmp resets to 0 without raising MTI: the comparison starts with the first write.
+// Reset (as QEMU's): msip cleared, mtime set to 0 and every hart re-evaluated; mtimecmp keeps its
+// value, 0 at power-on, so after the board's power-on reset MTI is pending until the guest writes
+// mtimecmp (qemu-system-riscv64 7.2 shows mip.MTIP set at the first instruction too).
 #pragma once
 
 #include <atomic>
@@ -41,6 +43,7 @@ public:
 private:
     void do_realize() override;
     void do_unrealize() override;
+    void do_reset() override;
     MemTx mmio_read(hwaddr offset, unsigned size, uint64_t& value) override;
     MemTx mmio_write(hwaddr offset, unsigned size, uint64_t value) override;
 
@@ -52,6 +55,7 @@ private:
     };
     Decoded decode(hwaddr offset, unsigned size) const;
 
+    void set_mtime(uint64_t value);               // device lock held; re-evaluates every hart
     uint64_t ticks_at(int64_t ns) const;          // mtime at Virtual-clock time `ns`
     uint64_t ticks_to_ns_ceil(uint64_t ticks) const;  // saturating
     // Device lock held: compare mtimecmp[hart] with mtime, drive MTI and (re)arm the hart's timer.

@@ -26,7 +26,7 @@ void add_cpus(FdtWriter& w, unsigned harts)
     w.prop_u32("#size-cells", 0);
     w.prop_u32("timebase-frequency", uint32_t(virt::kTimebaseHz));
     for (unsigned h = 0; h < harts; ++h) {
-        w.begin_node(node("cpu", h));
+        w.begin_node(fmt::format("cpu@{}", h));  // QEMU: decimal hart ids
         w.prop_string("device_type", "cpu");
         w.prop_u32("reg", h);
         w.prop_string("status", "okay");

@@ -18,63 +18,70 @@ void GoldfishRtc::do_unrealize()
 {
     DeviceLockGuard lock;
     alarm_.reset();  // no alarm callback after unrealize
-    alarm_running_ = false;
+    s_.alarm_running = false;
 }
 
-uint64_t GoldfishRtc::now() const { return uint64_t(clock_ns(ClockType::Realtime)) + offset_; }
+void GoldfishRtc::do_reset()
+{
+    alarm_->del();
+    s_ = State{};  // the time follows the host's wall clock again
+    update_irq();
+}
 
-void GoldfishRtc::set_time(uint64_t t) { offset_ += t - now(); }
+uint64_t GoldfishRtc::now() const { return uint64_t(clock_ns(ClockType::Realtime)) + s_.offset; }
+
+void GoldfishRtc::set_time(uint64_t t) { s_.offset += t - now(); }
 
 void GoldfishRtc::arm_alarm()
 {
     const int64_t host_now = clock_ns(ClockType::Realtime);
-    const uint64_t guest_now = uint64_t(host_now) + offset_;
-    if (alarm_next_ <= guest_now) {
+    const uint64_t guest_now = uint64_t(host_now) + s_.offset;
+    if (s_.alarm_next <= guest_now) {
         clear_alarm();
-        irq_pending_ = true;
+        s_.irq_pending = true;
         update_irq();
         return;
     }
-    alarm_->mod(deadline_after(host_now, alarm_next_ - guest_now));
-    alarm_running_ = true;
+    alarm_->mod(deadline_after(host_now, s_.alarm_next - guest_now));
+    s_.alarm_running = true;
 }
 
 void GoldfishRtc::clear_alarm()
 {
     alarm_->del();
-    alarm_running_ = false;
+    s_.alarm_running = false;
 }
 
 void GoldfishRtc::on_alarm()
 {
     // A callback that a vCPU's CLEAR_ALARM or re-arm came too late for still runs: re-check. If the
     // guest moved its clock back meanwhile, wait for the alarm time again.
-    if (!alarm_running_) return;
-    if (now() < alarm_next_) {
+    if (!s_.alarm_running) return;
+    if (now() < s_.alarm_next) {
         arm_alarm();
         return;
     }
-    alarm_running_ = false;
-    irq_pending_ = true;
+    s_.alarm_running = false;
+    s_.irq_pending = true;
     update_irq();
 }
 
-void GoldfishRtc::update_irq() { irq_.set(irq_pending_ && irq_enabled_); }
+void GoldfishRtc::update_irq() { irq_.set(s_.irq_pending && s_.irq_enabled); }
 
 MemTx GoldfishRtc::mmio_read(hwaddr offset, unsigned, uint64_t& value)
 {
     switch (offset) {
     case kTimeLow: {
         const uint64_t t = now();
-        time_high_ = uint32_t(t >> 32);
+        s_.time_high = uint32_t(t >> 32);
         value = uint32_t(t);
         return MemTx::Ok;
     }
-    case kTimeHigh: value = time_high_; return MemTx::Ok;
-    case kAlarmLow: value = uint32_t(alarm_next_); return MemTx::Ok;
-    case kAlarmHigh: value = uint32_t(alarm_next_ >> 32); return MemTx::Ok;
-    case kIrqEnabled: value = irq_enabled_; return MemTx::Ok;
-    case kAlarmStatus: value = alarm_running_; return MemTx::Ok;
+    case kTimeHigh: value = s_.time_high; return MemTx::Ok;
+    case kAlarmLow: value = uint32_t(s_.alarm_next); return MemTx::Ok;
+    case kAlarmHigh: value = uint32_t(s_.alarm_next >> 32); return MemTx::Ok;
+    case kIrqEnabled: value = s_.irq_enabled; return MemTx::Ok;
+    case kAlarmStatus: value = s_.alarm_running; return MemTx::Ok;
     default: break;
     }
     guest_error("read of a reserved or write-only register", offset);
@@ -87,17 +94,17 @@ MemTx GoldfishRtc::mmio_write(hwaddr offset, unsigned size, uint64_t value)
     case kTimeLow: set_time(reg_write_part(now(), 0, size, value)); return MemTx::Ok;
     case kTimeHigh: set_time(reg_write_part(now(), 4, size, value)); return MemTx::Ok;
     case kAlarmLow:
-        alarm_next_ = reg_write_part(alarm_next_, 0, size, value);
+        s_.alarm_next = reg_write_part(s_.alarm_next, 0, size, value);
         arm_alarm();
         return MemTx::Ok;
-    case kAlarmHigh: alarm_next_ = reg_write_part(alarm_next_, 4, size, value); return MemTx::Ok;
+    case kAlarmHigh: s_.alarm_next = reg_write_part(s_.alarm_next, 4, size, value); return MemTx::Ok;
     case kIrqEnabled:
-        irq_enabled_ = value & 1;
+        s_.irq_enabled = value & 1;
         update_irq();
         return MemTx::Ok;
     case kClearAlarm: clear_alarm(); return MemTx::Ok;
     case kClearInterrupt:
-        irq_pending_ = false;
+        s_.irq_pending = false;
         update_irq();
         return MemTx::Ok;
     default: break;

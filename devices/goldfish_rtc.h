@@ -37,6 +37,7 @@ private:
     void do_unrealize() override;
     MemTx mmio_read(hwaddr offset, unsigned size, uint64_t& value) override;
     MemTx mmio_write(hwaddr offset, unsigned size, uint64_t value) override;
+    void do_reset() override;  // alarm off, interrupt off, time = the host's wall clock again
 
     // Device lock held for all of these.
     uint64_t now() const;  // the guest's time in ns
@@ -49,12 +50,15 @@ private:
     AioContext& ctx_;      // the main context; the alarm runs in its home thread
     const IrqLine irq_;    // immutable after construction
 
-    uint64_t offset_ = 0;         // device lock: guest time - Realtime clock (mod 2^64)
-    uint32_t time_high_ = 0;      // device lock: latched by TIME_LOW reads
-    uint64_t alarm_next_ = 0;     // device lock
-    bool alarm_running_ = false;  // device lock
-    bool irq_pending_ = false;    // device lock
-    bool irq_enabled_ = false;    // device lock
+    struct State {                  // as at reset
+        uint64_t offset = 0;        // guest time - Realtime clock (mod 2^64)
+        uint32_t time_high = 0;     // latched by TIME_LOW reads
+        uint64_t alarm_next = 0;
+        bool alarm_running = false;
+        bool irq_pending = false;
+        bool irq_enabled = false;
+    };
+    State s_;                       // device lock
     std::unique_ptr<Timer> alarm_;  // device lock; exists only while realized
 };
 

@@ -18,6 +18,12 @@ MmioDevice::MmioDevice(const char* type, uint64_t size, unsigned min_access, uns
 {
 }
 
+void MmioDevice::reset()
+{
+    DeviceLockGuard lock;
+    if (realized()) do_reset();
+}
+
 void MmioDevice::guest_error(const char* what, hwaddr offset)
 {
     std::lock_guard lk(log_mutex_);

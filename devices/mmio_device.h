@@ -27,6 +27,9 @@ class MmioDevice : public Device {
 public:
     const char* type_name() const override { return type_; }
     MemoryRegion& mmio() { return region_; }
+    // System reset (QEMU's device reset): registers back to their power-on values. Runs under the
+    // device lock; the machine calls it while no vCPU runs.
+    void reset();
     uint64_t guest_errors() const;  // how many guest errors this device has seen
 
 protected:
@@ -41,6 +44,7 @@ protected:
     // alignment already checked against the access limits given to the constructor.
     virtual MemTx mmio_read(hwaddr offset, unsigned size, uint64_t& value) = 0;
     virtual MemTx mmio_write(hwaddr offset, unsigned size, uint64_t value) = 0;
+    virtual void do_reset() {}
 
     // Runs `fn` as asynchronous device work: under the device lock, with the device marked engaged in
     // its re-entrancy guard (so `fn` cannot re-enter its own MMIO through DMA), and not at all once the

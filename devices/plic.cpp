@@ -1,5 +1,6 @@
 #include "devices/plic.h"
 
+#include <algorithm>
 #include <stdexcept>
 
 #include <fmt/format.h>
@@ -27,6 +28,13 @@ Plic::Plic(uint64_t region_size, unsigned num_sources, unsigned priority_bits,
         kEnableBase + kEnableStride * outputs_.size() > kContextBase)
         throw std::invalid_argument(fmt::format("plic: {} contexts do not fit a {:#x}-byte region",
                                                 outputs_.size(), region_size));
+}
+
+void Plic::do_reset()
+{
+    std::lock_guard lk(mutex_);
+    for (auto* v : {&priority_, &pending_, &claimed_, &enable_, &threshold_}) std::fill(v->begin(), v->end(), 0);
+    update_outputs();
 }
 
 void Plic::set_bit(std::vector<uint32_t>& words, unsigned i, bool v)

@@ -51,6 +51,7 @@ public:
 private:
     MemTx mmio_read(hwaddr offset, unsigned size, uint64_t& value) override;
     MemTx mmio_write(hwaddr offset, unsigned size, uint64_t value) override;
+    void do_reset() override;  // everything 0, outputs low
 
     // Where an offset points (decoded once for read and write).
     enum class Reg { Priority, Pending, Enable, Threshold, ClaimComplete, Hole };

@@ -58,32 +58,40 @@ void Uart16550::do_unrealize()
     raw_tty_.reset();
 }
 
+void Uart16550::do_reset()
+{
+    rx_timeout_->del();
+    s_ = State{};
+    update_irq();
+    resume_input();
+}
+
 // --- registers -----------------------------------------------------------------------------------
 
 MemTx Uart16550::mmio_read(hwaddr offset, unsigned, uint64_t& value)
 {
-    const bool dlab = lcr_ & kLcrDlab;
+    const bool dlab = s_.lcr & kLcrDlab;
     switch (offset & 7) {
-    case kRbrThr: value = dlab ? divisor_ & 0xff : read_rbr(); break;
-    case kIer: value = dlab ? divisor_ >> 8 : ier_; break;
+    case kRbrThr: value = dlab ? s_.divisor & 0xff : read_rbr(); break;
+    case kIer: value = dlab ? s_.divisor >> 8 : s_.ier; break;
     case kIirFcr: value = read_iir(); break;
-    case kLcr: value = lcr_; break;
-    case kMcr: value = mcr_; break;
+    case kLcr: value = s_.lcr; break;
+    case kMcr: value = s_.mcr; break;
     case kLsr:
-        value = lsr_;
-        if (lsr_ & (kLsrOe | kLsrBi)) {
-            lsr_ &= uint8_t(~(kLsrOe | kLsrBi));
+        value = s_.lsr;
+        if (s_.lsr & (kLsrOe | kLsrBi)) {
+            s_.lsr &= uint8_t(~(kLsrOe | kLsrBi));
             update_irq();
         }
         break;
     case kMsr:
-        value = msr_;
-        if (msr_ & 0x0f) {
-            msr_ &= 0xf0;
+        value = s_.msr;
+        if (s_.msr & 0x0f) {
+            s_.msr &= 0xf0;
             update_irq();
         }
         break;
-    case kScr: value = scr_; break;
+    case kScr: value = s_.scr; break;
     }
     return MemTx::Ok;
 }
@@ -91,57 +99,57 @@ MemTx Uart16550::mmio_read(hwaddr offset, unsigned, uint64_t& value)
 MemTx Uart16550::mmio_write(hwaddr offset, unsigned, uint64_t value)
 {
     const auto v = uint8_t(value);
-    const bool dlab = lcr_ & kLcrDlab;
+    const bool dlab = s_.lcr & kLcrDlab;
     switch (offset & 7) {
     case kRbrThr:
-        if (dlab) divisor_ = uint16_t((divisor_ & 0xff00) | v);
+        if (dlab) s_.divisor = uint16_t((s_.divisor & 0xff00) | v);
         else transmit(v);
         break;
     case kIer:
-        if (dlab) divisor_ = uint16_t((divisor_ & 0x00ff) | v << 8);
+        if (dlab) s_.divisor = uint16_t((s_.divisor & 0x00ff) | v << 8);
         else write_ier(v);
         break;
     case kIirFcr: write_fcr(v); break;
-    case kLcr: lcr_ = v; break;
+    case kLcr: s_.lcr = v; break;
     case kMcr: write_mcr(v); break;
     case kLsr:
     case kMsr: guest_error("write to a read-only status register (ignored)", offset); break;
-    case kScr: scr_ = v; break;
+    case kScr: s_.scr = v; break;
     }
     return MemTx::Ok;
 }
 
 uint8_t Uart16550::read_rbr()
 {
-    if (!rx_.empty()) {
-        rbr_ = rx_.front();
-        rx_.pop_front();
+    if (!s_.rx.empty()) {
+        s_.rbr = s_.rx.front();
+        s_.rx.pop_front();
     }
-    timeout_ipending_ = false;
-    if (rx_.empty()) {
-        lsr_ &= uint8_t(~(kLsrDr | kLsrBi));
+    s_.timeout_ipending = false;
+    if (s_.rx.empty()) {
+        s_.lsr &= uint8_t(~(kLsrDr | kLsrBi));
         rx_timeout_->del();
     } else if (fifo_enabled()) {
         arm_rx_timeout();
     }
     update_irq();
     resume_input();
-    return rbr_;
+    return s_.rbr;
 }
 
 void Uart16550::write_ier(uint8_t v)
 {
-    const uint8_t changed = (ier_ ^ v) & 0x0f;
-    ier_ = v & 0x0f;
-    if (changed & kIerThri) thr_ipending_ = (ier_ & kIerThri) && (lsr_ & kLsrThre);  // enabling re-raises THRE
+    const uint8_t changed = (s_.ier ^ v) & 0x0f;
+    s_.ier = v & 0x0f;
+    if (changed & kIerThri) s_.thr_ipending = (s_.ier & kIerThri) && (s_.lsr & kLsrThre);  // enabling re-raises THRE
     update_irq();
 }
 
 uint8_t Uart16550::read_iir()
 {
-    const uint8_t value = iir_ | (fifo_enabled() ? kIirFifoEnabled : 0);
-    if (iir_ == kIirThri) {  // reading IIR acknowledges THR empty
-        thr_ipending_ = false;
+    const uint8_t value = s_.iir | (fifo_enabled() ? kIirFifoEnabled : 0);
+    if (s_.iir == kIirThri) {  // reading IIR acknowledges THR empty
+        s_.thr_ipending = false;
         update_irq();
     }
     return value;
@@ -149,20 +157,20 @@ uint8_t Uart16550::read_iir()
 
 void Uart16550::write_fcr(uint8_t v)
 {
-    if ((v ^ fcr_) & kFcrEnable) v |= kFcrClearRx | kFcrClearTx;  // switching FIFO mode empties both
+    if ((v ^ s_.fcr) & kFcrEnable) v |= kFcrClearRx | kFcrClearTx;  // switching FIFO mode empties both
     if (v & kFcrClearRx) clear_rx();
     if (v & kFcrClearTx) {
-        lsr_ |= kLsrThre | kLsrTemt;
-        thr_ipending_ = true;
+        s_.lsr |= kLsrThre | kLsrTemt;
+        s_.thr_ipending = true;
     }
-    fcr_ = v & (kFcrEnable | kFcrTriggerMask);
+    s_.fcr = v & (kFcrEnable | kFcrTriggerMask);
     update_irq();
     resume_input();
 }
 
 void Uart16550::write_mcr(uint8_t v)
 {
-    mcr_ = v & 0x1f;
+    s_.mcr = v & 0x1f;
     update_modem_status();
     update_irq();
     resume_input();  // leaving loopback lets host input in again
@@ -171,88 +179,88 @@ void Uart16550::write_mcr(uint8_t v)
 void Uart16550::update_modem_status()
 {
     uint8_t lines = kMsrDcd | kMsrDsr | kMsrCts;  // stdio: carrier, data set ready, clear to send
-    if (mcr_ & kMcrLoop) {
-        lines = uint8_t(((mcr_ & kMcrRts) ? kMsrCts : 0) | ((mcr_ & kMcrDtr) ? kMsrDsr : 0) |
-                        ((mcr_ & kMcrOut1) ? kMsrRi : 0) | ((mcr_ & kMcrOut2) ? kMsrDcd : 0));
+    if (s_.mcr & kMcrLoop) {
+        lines = uint8_t(((s_.mcr & kMcrRts) ? kMsrCts : 0) | ((s_.mcr & kMcrDtr) ? kMsrDsr : 0) |
+                        ((s_.mcr & kMcrOut1) ? kMsrRi : 0) | ((s_.mcr & kMcrOut2) ? kMsrDcd : 0));
     }
-    const uint8_t changed = (msr_ ^ lines) & 0xf0;
+    const uint8_t changed = (s_.msr ^ lines) & 0xf0;
     uint8_t deltas = 0;
     if (changed & kMsrCts) deltas |= kMsrDcts;
     if (changed & kMsrDsr) deltas |= kMsrDdsr;
     if ((changed & kMsrRi) && !(lines & kMsrRi)) deltas |= kMsrTeri;  // trailing edge only
     if (changed & kMsrDcd) deltas |= kMsrDdcd;
-    msr_ = uint8_t(lines | (msr_ & 0x0f) | deltas);
+    s_.msr = uint8_t(lines | (s_.msr & 0x0f) | deltas);
 }
 
 void Uart16550::transmit(uint8_t byte)
 {
-    if (mcr_ & kMcrLoop) receive(byte);
+    if (s_.mcr & kMcrLoop) receive(byte);
     else out_->write(&byte, 1);
-    lsr_ |= kLsrThre | kLsrTemt;  // transmission is immediate
-    thr_ipending_ = true;
+    s_.lsr |= kLsrThre | kLsrTemt;  // transmission is immediate
+    s_.thr_ipending = true;
     update_irq();
 }
 
 void Uart16550::receive(uint8_t byte)
 {
     if (fifo_enabled()) {
-        if (rx_.size() < kFifoSize) rx_.push_back(byte);
-        else lsr_ |= kLsrOe;
+        if (s_.rx.size() < kFifoSize) s_.rx.push_back(byte);
+        else s_.lsr |= kLsrOe;
         arm_rx_timeout();
     } else {
-        if (lsr_ & kLsrDr) lsr_ |= kLsrOe;  // the holding register is overwritten
-        rx_.assign(1, byte);
+        if (s_.lsr & kLsrDr) s_.lsr |= kLsrOe;  // the holding register is overwritten
+        s_.rx.assign(1, byte);
     }
-    lsr_ |= kLsrDr;
+    s_.lsr |= kLsrDr;
     update_irq();
 }
 
 void Uart16550::clear_rx()
 {
-    rx_.clear();
-    lsr_ &= uint8_t(~(kLsrDr | kLsrBi));
-    timeout_ipending_ = false;
+    s_.rx.clear();
+    s_.lsr &= uint8_t(~(kLsrDr | kLsrBi));
+    s_.timeout_ipending = false;
     rx_timeout_->del();
 }
 
 unsigned Uart16550::rx_room() const
 {
-    if (mcr_ & kMcrLoop) return 0;  // host input waits while the guest talks to itself
+    if (s_.mcr & kMcrLoop) return 0;  // host input waits while the guest talks to itself
     const unsigned capacity = fifo_enabled() ? kFifoSize : 1;
-    return rx_.size() >= capacity ? 0 : capacity - unsigned(rx_.size());
+    return s_.rx.size() >= capacity ? 0 : capacity - unsigned(s_.rx.size());
 }
 
 void Uart16550::arm_rx_timeout()
 {
     // One character: start bit, 5..8 data bits, optional parity, 1 or 2 stop bits; at
     // clock / (16 * divisor) bits per second. The timeout is 4 characters.
-    const unsigned bits = 1 + 5 + (lcr_ & 3) + ((lcr_ & 0x08) ? 1 : 0) + ((lcr_ & 0x04) ? 2 : 1);
-    const uint64_t divisor = divisor_ ? divisor_ : 1;
+    const unsigned bits = 1 + 5 + (s_.lcr & 3) + ((s_.lcr & 0x08) ? 1 : 0) + ((s_.lcr & 0x04) ? 2 : 1);
+    const uint64_t divisor = s_.divisor ? s_.divisor : 1;
     const uint64_t char_ns = bits * 16 * divisor * 1'000'000'000 / clock_hz_;
-    rx_timeout_deadline_ = deadline_after(clock_ns(ClockType::Virtual), 4 * char_ns);
-    rx_timeout_->mod(rx_timeout_deadline_);
+    s_.rx_timeout_deadline = deadline_after(clock_ns(ClockType::Virtual), 4 * char_ns);
+    rx_timeout_->mod(s_.rx_timeout_deadline);
 }
 
 void Uart16550::on_rx_timeout()
 {
     // A callback the vCPU thread's del()/mod() came too late for still runs: re-check.
-    if (rx_.empty() || clock_ns(ClockType::Virtual) < rx_timeout_deadline_) return;
-    timeout_ipending_ = true;
+    if (s_.rx.empty() || clock_ns(ClockType::Virtual) < s_.rx_timeout_deadline) return;
+    s_.timeout_ipending = true;
     update_irq();
 }
 
 void Uart16550::update_irq()
 {
-    const bool data_ready = lsr_ & kLsrDr;
-    if ((ier_ & kIerRlsi) && (lsr_ & kLsrErrors)) iir_ = kIirRlsi;
-    else if ((ier_ & kIerRdi) && timeout_ipending_) iir_ = kIirCti;
-    else if ((ier_ & kIerRdi) && data_ready &&
-             (!fifo_enabled() || rx_.size() >= kTriggerLevels[fcr_ >> 6]))
-        iir_ = kIirRdi;
-    else if ((ier_ & kIerThri) && thr_ipending_) iir_ = kIirThri;
-    else if ((ier_ & kIerMsi) && (msr_ & 0x0f)) iir_ = kIirMsi;
-    else iir_ = kIirNone;
-    irq_.set(iir_ != kIirNone);
+    const bool data_ready = s_.lsr & kLsrDr;
+    if ((s_.ier & kIerRlsi) && (s_.lsr & kLsrErrors)) s_.iir = kIirRlsi;
+    else if ((s_.ier & kIerRdi) && s_.timeout_ipending) s_.iir = kIirCti;
+    else if ((s_.ier & kIerRdi) && data_ready &&
+             (!fifo_enabled() || s_.rx.size() >= kTriggerLevels[s_.fcr >> 6]))
+        s_.iir = kIirRdi;
+    else if ((s_.ier & kIerThri) && s_.thr_ipending) s_.iir = kIirThri;
+    else if ((s_.ier & kIerMsi) && (s_.msr & 0x0f)) s_.iir = kIirMsi;
+    else s_.iir = kIirNone;
+    irq_.set(s_.iir != kIirNone);
 }
 
 // --- input ---------------------------------------------------------------------------------------

@@ -58,6 +58,7 @@ private:
     void do_unrealize() override;
     MemTx mmio_read(hwaddr offset, unsigned size, uint64_t& value) override;
     MemTx mmio_write(hwaddr offset, unsigned size, uint64_t value) override;
+    void do_reset() override;  // registers and FIFO to their reset values; input keeps flowing
 
     // All of the following run with the device lock held.
     uint8_t read_rbr();
@@ -70,7 +71,7 @@ private:
     void clear_rx();
     void update_irq();
     void update_modem_status();  // MSR from MCR (loopback) or the fixed stdio lines, with deltas
-    bool fifo_enabled() const { return fcr_ & kFcrEnable; }
+    bool fifo_enabled() const { return s_.fcr & kFcrEnable; }
     unsigned rx_room() const;
     void arm_rx_timeout();
     void on_rx_timeout();
@@ -88,16 +89,19 @@ private:
     const std::unique_ptr<CharSink> out_; // device lock (writes)
     const int in_fd_;                     // immutable; owned by the creator
 
-    // Registers and FIFO: device lock.
-    std::deque<uint8_t> rx_;              // receive FIFO (capacity 1 with the FIFO disabled)
-    uint8_t rbr_ = 0;                     // last byte read (returned again when empty)
-    uint8_t ier_ = 0, iir_ = kIirNone, fcr_ = 0, lcr_ = 0, mcr_ = kMcrOut2, scr_ = 0;
-    uint8_t lsr_ = kLsrThre | kLsrTemt, msr_ = kMsrDcd | kMsrDsr | kMsrCts;
-    uint16_t divisor_ = 12;
-    bool thr_ipending_ = false;           // THRE interrupt raised and not yet acknowledged
-    bool timeout_ipending_ = false;       // character timeout raised
+    // Registers and receive FIFO, as at reset. Device lock.
+    struct State {
+        std::deque<uint8_t> rx;           // receive FIFO (capacity 1 with the FIFO disabled)
+        uint8_t rbr = 0;                  // last byte read (returned again when empty)
+        uint8_t ier = 0, iir = kIirNone, fcr = 0, lcr = 0, mcr = kMcrOut2, scr = 0;
+        uint8_t lsr = kLsrThre | kLsrTemt, msr = kMsrDcd | kMsrDsr | kMsrCts;
+        uint16_t divisor = 12;
+        bool thr_ipending = false;        // THRE interrupt raised and not yet acknowledged
+        bool timeout_ipending = false;    // character timeout raised
+        int64_t rx_timeout_deadline = 0;  // Virtual-clock time the armed timeout is for
+    };
+    State s_;                             // device lock
     std::unique_ptr<Timer> rx_timeout_;   // exists only while realized
-    int64_t rx_timeout_deadline_ = 0;     // Virtual-clock time the armed timeout is for
 
     Input input_ = Input::None;           // device lock
     bool handler_installed_ = false;      // device lock

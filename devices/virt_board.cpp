@@ -68,6 +68,7 @@ VirtBoard::VirtBoard(const VirtBoardConfig& cfg, AddressSpace& as, AioContext& m
         for (MmioDevice* d : realized) d->unrealize();
         throw;
     }
+    reset();                  // power-on state, as QEMU resets the machine before it starts
     as_.begin_transaction();  // one FlatView for the whole board
     as_.add_region(virt::kDramBase, *ram_);
     for (auto [dev, base] : placements()) as_.add_region(base, dev->mmio());
@@ -89,6 +90,11 @@ std::vector<std::pair<MmioDevice*, uint64_t>> VirtBoard::placements() const
 {
     return {{finisher_.get(), virt::kTestBase}, {rtc_.get(), virt::kRtcBase}, {clint_.get(), virt::kClintBase},
             {plic_.get(), virt::kPlicBase},     {uart_.get(), virt::kUartBase}};
+}
+
+void VirtBoard::reset()
+{
+    for (auto [dev, base] : placements()) dev->reset();
 }
 
 std::vector<uint8_t> VirtBoard::build_fdt() const

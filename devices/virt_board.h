@@ -2,7 +2,7 @@
 // 0x8000'0000, the test finisher, goldfish RTC, CLINT, PLIC and UART at their `virt` addresses, the
 // interrupt wiring between them and the harts, and the device tree that describes it all.
 //
-// The constructor creates, realizes and maps every device; the destructor unmaps (one FlatView
+// The constructor creates, realizes, resets and maps every device; the destructor unmaps (one FlatView
 // publication) and unrealizes them. Both run in the main-loop thread or while the loop is not
 // running (the UART installs and removes its fd handler there). The devices themselves are freed
 // when the last FlatView referencing them is reclaimed (RCU).
@@ -50,6 +50,10 @@ public:
     Uart16550& uart() { return *uart_; }
     GoldfishRtc& rtc() { return *rtc_; }
     TestFinisher& finisher() { return *finisher_; }
+
+    // System reset: every device back to its power-on state (the constructor ends with one). The
+    // machine calls it for a guest-requested reset, while no vCPU runs.
+    void reset();
 
     std::vector<uint8_t> build_fdt() const;
     // Where finisher requests go; called on the requesting vCPU thread. Set before the machine runs.

@@ -168,3 +168,20 @@ TEST_CASE("An armed CLINT timer does nothing once the CLINT is unrealized", "[de
     uint64_t v = 0;
     CHECK(b.as.read(kMtime, 8, v) == MemTx::DeviceGone);
 }
+
+TEST_CASE("Reset sets mtime to 0, clears msip and compares every mtimecmp again", "[devices][clint]")
+{
+    ClintBench b;
+    write_reg(b.as, msip(0), 4, 1);
+    write_reg(b.as, mtimecmp(1), 8, read_reg(b.as, kMtime, 8) + 1000);
+    REQUIRE_FALSE(b.mti(1));
+    b.clint->reset();
+    CHECK(read_reg(b.as, kMtime, 8) == 0);
+    CHECK_FALSE(b.hart[0].level(virt::kHartMsi));
+    CHECK(read_reg(b.as, msip(0), 4) == 0);
+    CHECK(b.mti(0));  // mtimecmp 0 <= mtime 0
+    CHECK_FALSE(b.mti(1));
+    CHECK(read_reg(b.as, mtimecmp(1), 8) > 1000);  // mtimecmp survives reset
+    b.clock.advance(1000 * kNsPerTick);
+    CHECK(read_reg(b.as, kMtime, 8) == 1000);
+}

@@ -114,3 +114,19 @@ TEST_CASE("RTC reserved offsets and non-word accesses are access faults", "[devi
     CHECK(b.as.read(kBase + GoldfishRtc::kTimeLow, 8, v) == MemTx::AccessError);
     CHECK(b.as.write(kBase + GoldfishRtc::kIrqEnabled, 1, 1) == MemTx::AccessError);
 }
+
+TEST_CASE("RTC reset disarms the alarm, drops the interrupt and returns to the host's clock", "[devices][rtc]")
+{
+    RtcBench b;
+    write_reg(b.as, kBase + GoldfishRtc::kTimeHigh, 4, 0);  // guest clock near 1970
+    write_reg(b.as, kBase + GoldfishRtc::kIrqEnabled, 4, 1);
+    b.set_alarm(b.time() - 1);
+    REQUIRE(b.irq());
+    b.set_alarm(b.time() + 5 * kMs);
+    b.rtc->reset();
+    CHECK_FALSE(b.irq());
+    CHECK(read_reg(b.as, kBase + GoldfishRtc::kAlarmStatus, 4) == 0);
+    CHECK(read_reg(b.as, kBase + GoldfishRtc::kIrqEnabled, 4) == 0);
+    CHECK(b.time() >= uint64_t(clock_ns(ClockType::Realtime)) - 1000 * kMs);
+    CHECK_FALSE(poll_until(b.ctx, [&] { return b.plic.raises(virt::kRtcIrq) > 1; }, std::chrono::milliseconds(30)));
+}

@@ -207,3 +207,20 @@ TEST_CASE("Inputs raised concurrently from many threads all latch", "[devices][p
     }
     CHECK(claimed == virt::kPlicSources - 1);
 }
+
+TEST_CASE("PLIC reset clears priorities, enables, thresholds and pending and lowers the outputs",
+          "[devices][plic]")
+{
+    PlicBench b;
+    write_reg(b.as, priority(3), 4, 2);
+    write_reg(b.as, threshold(0), 4, 1);
+    b.enable_source(0, 3);
+    b.plic->set_irq(3, true);
+    REQUIRE(b.hart[0].level(virt::kHartMei));
+    b.plic->reset();
+    CHECK_FALSE(b.hart[0].level(virt::kHartMei));
+    CHECK(read_reg(b.as, priority(3), 4) == 0);
+    CHECK(read_reg(b.as, threshold(0), 4) == 0);
+    CHECK(read_reg(b.as, enable(0, 0), 4) == 0);
+    CHECK_FALSE(b.pending_bit(3));
+}

@@ -270,3 +270,23 @@ TEST_CASE("A serial output path that cannot be opened is a clear error", "[devic
 {
     CHECK_THROWS_WITH(make_char_sink("/nonexistent-dir/out.txt"), Catch::Contains("/nonexistent-dir/out.txt"));
 }
+
+TEST_CASE("UART reset restores the registers and empties the FIFO but keeps input flowing", "[devices][uart]")
+{
+    Pipe in;
+    UartBench b(in.rd);
+    b.set(U::kIirFcr, U::kFcrEnable);
+    b.set(U::kLcr, 0x1b);
+    b.set(U::kIer, U::kIerThri);
+    in.send("q");
+    REQUIRE(b.wait_data());
+    (*b.uart)->reset();
+    CHECK(b.reg(U::kLcr) == 0);
+    CHECK(b.reg(U::kIer) == 0);
+    CHECK(b.reg(U::kMcr) == U::kMcrOut2);
+    CHECK(b.reg(U::kLsr) == (U::kLsrThre | U::kLsrTemt));
+    CHECK_FALSE(b.irq());
+    in.send("r");
+    REQUIRE(b.wait_data());
+    CHECK(b.reg(U::kRbrThr) == 'r');
+}

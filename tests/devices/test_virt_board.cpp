@@ -101,10 +101,33 @@ TEST_CASE("The CLINT drives each hart's MSI and MTI lines", "[devices][board]")
     write_reg(b.as, virt::kClintBase + Clint::kMsipBase + 4, 4, 1);
     CHECK(b.hart[1].level(virt::kHartMsi));
     CHECK_FALSE(b.hart[0].level(virt::kHartMsi));
-    write_reg(b.as, virt::kClintBase + Clint::kMtimecmpBase, 8, 0);
-    CHECK(b.hart[0].level(virt::kHartMti));
+    write_reg(b.as, virt::kClintBase + Clint::kMtimecmpBase + 8, 8, ~0ull);
     CHECK_FALSE(b.hart[1].level(virt::kHartMti));
+    CHECK(b.hart[0].level(virt::kHartMti));
     CHECK(b.board->clint().mtime() >= read_reg(b.as, virt::kClintBase + Clint::kMtime, 8) - 1);
+}
+
+TEST_CASE("At power-on mtime starts near 0 and MTI is pending on every hart, as on QEMU", "[devices][board]")
+{
+    BoardBench b;
+    CHECK(read_reg(b.as, virt::kClintBase + Clint::kMtime, 8) < 10'000'000);  // well under a second
+    CHECK(b.hart[0].level(virt::kHartMti));
+    CHECK(b.hart[1].level(virt::kHartMti));
+    CHECK_FALSE(b.hart[0].level(virt::kHartMei));
+}
+
+TEST_CASE("A board reset returns the devices to their power-on state", "[devices][board]")
+{
+    BoardBench b;
+    b.route(virt::kUartIrq, 0);
+    write_reg(b.as, virt::kUartBase + Uart16550::kIer, 1, Uart16550::kIerThri);
+    write_reg(b.as, virt::kClintBase + Clint::kMsipBase, 4, 1);
+    REQUIRE(b.hart[0].level(virt::kHartMei));
+    b.board->reset();
+    CHECK_FALSE(b.hart[0].level(virt::kHartMei));
+    CHECK_FALSE(b.hart[0].level(virt::kHartMsi));
+    CHECK(read_reg(b.as, virt::kUartBase + Uart16550::kIer, 1) == 0);
+    CHECK(read_reg(b.as, virt::kPlicBase + 4 * virt::kUartIrq, 4) == 0);
 }
 
 TEST_CASE("Serial output goes to the configured file and input comes from the configured fd",
