@@ -29,7 +29,23 @@ std::vector<Reader*>& registry()  // protected by g_registry_mutex
     return *r;
 }
 std::atomic<uint64_t> g_gp_ctr{1};  // atomic: odd values only, bumped by 2 per grace period
-std::mutex g_sync_mutex;            // serialises writers in rcu_synchronize
+
+// Grace periods are shared by concurrent rcu_synchronize callers: a caller waits for the first one
+// that *starts* after its call (one already running may have missed its readers), and every caller
+// waiting for that one returns when it ends. Callers do not queue behind one another's grace periods,
+// so a thread calling rcu_synchronize in a loop cannot starve the others (liburcu batches the same way).
+struct GracePeriods {
+    std::mutex m;
+    std::condition_variable ended;
+    uint64_t started = 0;    // protected by m: grace periods begun
+    uint64_t completed = 0;  // protected by m: grace periods ended (they run one at a time, in order)
+    bool running = false;    // protected by m: one is under way (its number is `started`)
+};
+GracePeriods& grace_periods()
+{
+    static auto* g = new GracePeriods;  // leaked on purpose, like the registry
+    return *g;
+}
 
 struct ThreadReader {
     Reader r;
@@ -48,6 +64,25 @@ ThreadReader& self()
 {
     thread_local ThreadReader t;
     return t;
+}
+
+// One grace period: bump the counter, then wait until no reader is still in a section that began
+// before the bump. Called by one thread at a time (GracePeriods::running).
+void wait_for_readers()
+{
+    const uint64_t now = g_gp_ctr.fetch_add(2) + 2;
+    for (;;) {
+        bool busy = false;
+        {
+            std::lock_guard lk(g_registry_mutex);
+            for (Reader* r : registry()) {
+                uint64_t c = r->ctr.load();
+                if (c != 0 && c != now) busy = true;
+            }
+        }
+        if (!busy) return;
+        std::this_thread::yield();
+    }
 }
 
 // The reclaimer: a thread that runs queued callbacks after a grace period.
@@ -122,19 +157,22 @@ bool rcu_read_locked() { return self().r.depth > 0; }
 void rcu_synchronize()
 {
     assert(!rcu_read_locked() && "rcu_synchronize inside a read section would wait for itself");
-    std::lock_guard sync(g_sync_mutex);
-    const uint64_t now = g_gp_ctr.fetch_add(2) + 2;
-    for (;;) {
-        bool busy = false;
-        {
-            std::lock_guard lk(g_registry_mutex);
-            for (Reader* r : registry()) {
-                uint64_t c = r->ctr.load();
-                if (c != 0 && c != now) busy = true;
-            }
+    GracePeriods& gp = grace_periods();
+    std::unique_lock lk(gp.m);
+    const uint64_t need = gp.started + 1;  // the next one to start, not one already running
+    while (gp.completed < need) {
+        if (gp.running) {
+            gp.ended.wait(lk);
+            continue;
         }
-        if (!busy) return;
-        std::this_thread::yield();
+        gp.running = true;
+        const uint64_t mine = ++gp.started;
+        lk.unlock();
+        wait_for_readers();
+        lk.lock();
+        gp.completed = mine;
+        gp.running = false;
+        gp.ended.notify_all();
     }
 }
 

@@ -40,9 +40,10 @@ TEST_CASE("Accesses racing hot-unplug never reach a freed device", "[memory][dis
             }
         });
 
+    // For 0.3 s, and at least 20 devices however slow the machine is (TSan: a few dozen).
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(300);
     size_t plugged = 0;
-    while (std::chrono::steady_clock::now() < deadline && plugged < kMaxDevices) {
+    while ((std::chrono::steady_clock::now() < deadline || plugged < 20) && plugged < kMaxDevices) {
         auto dev = make_object<TestDevice>();
         dev->destroyed = &destroyed[plugged];
         dev->in_callback = [&, gen = plugged](TestDevice&) {
@@ -64,7 +65,7 @@ TEST_CASE("Accesses racing hot-unplug never reach a freed device", "[memory][dis
     rcu_barrier();
 
     INFO(plugged << " devices plugged, " << ok.load() << " accesses reached one");
-    CHECK(plugged > 10);
+    CHECK(ok.load() > 0);  // the race was run: accesses did reach live devices
     CHECK(on_freed_device.load() == 0);
     CHECK(unexpected.load() == 0);
     size_t leaked = 0;
