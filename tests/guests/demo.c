@@ -19,10 +19,12 @@ GUEST_HARTS(GUEST_MAX_HARTS);
  * are '@' */
 static const char shades[] = " .:-=+*#";
 
+/* Row r (and row_owner[r]) is written by the hart that renders it only; hart 0 reads everything
+ * after the acquire load that sees harts_done reach the hart count. */
 static char picture[ROWS][COLS + 1];
 static uint8_t row_owner[ROWS];
-static volatile uint32_t rows_done_by[GUEST_MAX_HARTS];
-static volatile uint32_t harts_done;
+static volatile uint32_t rows_done_by[GUEST_MAX_HARTS]; /* [h]: hart h only */
+static volatile uint32_t harts_done;                    /* release add by each hart */
 
 /* ---- the device tree: count /cpus/cpu@N ---- */
 #define FDT_BEGIN_NODE 1

@@ -13,8 +13,8 @@ GUEST_HARTS(HARTS);
 #define LOCK_ROUNDS 2000
 #define START_TIMEOUT (5 * VIRT_TIMEBASE_HZ)
 
-static volatile uint32_t arrived;
-static volatile uint32_t barrier_count, barrier_generation;
+static volatile uint32_t arrived;                          /* atomic add only */
+static volatile uint32_t barrier_count, barrier_generation; /* atomics, see barrier() */
 
 /* Sense-reversing barrier for all HARTS harts. */
 static void barrier(void)
@@ -30,7 +30,7 @@ static void barrier(void)
 }
 
 /* ---- IPIs ---- */
-static volatile uint32_t ipis[HARTS];
+static volatile uint32_t ipis[HARTS]; /* [h]: written by hart h's trap handler only */
 
 static bool on_ipi(struct trap_frame *f)
 {
@@ -56,9 +56,9 @@ static void ipi_ring(unsigned me)
 }
 
 /* ---- counters ---- */
-static volatile uint64_t amo_counter;
-static volatile uint64_t plain_counter;
-static volatile uint32_t lock_word;
+static volatile uint64_t amo_counter;   /* amoadd only */
+static volatile uint64_t plain_counter; /* protected by lock_word */
+static volatile uint32_t lock_word;     /* LR/SC lock: 0 free, 1 held */
 
 static void lrsc_lock(volatile uint32_t *lock)
 {
@@ -92,8 +92,8 @@ static void counters(void)
 }
 
 /* ---- message passing: hart 1 publishes, hart 2 consumes ---- */
-static volatile uint64_t message[16];
-static volatile uint32_t message_ready;
+static volatile uint64_t message[16];   /* written by hart 1 before it releases message_ready */
+static volatile uint32_t message_ready; /* amoswap.rl by hart 1, amoor.aq by hart 2 */
 
 static void message_passing(unsigned me)
 {
@@ -111,7 +111,8 @@ static void message_passing(unsigned me)
 }
 
 /* ---- a store by another hart breaks the reservation: hart 3 holds it, hart 0 stores ---- */
-static volatile uint64_t reserved, step;
+static volatile uint64_t reserved; /* hart 3 holds a reservation on it, hart 0 stores to it */
+static volatile uint64_t step;     /* hand-off between hart 3 and hart 0: atomic load/store */
 
 static void reservation_broken(unsigned me)
 {

@@ -6,8 +6,8 @@
 #endif
 
 __attribute__((weak)) const unsigned guest_harts = 1;
-const void *boot_fdt;
-volatile uint32_t checks_passed;
+const void *boot_fdt;            /* written by hart 0 in crt0 before it releases the others */
+volatile uint32_t checks_passed; /* any hart: atomic add only */
 
 __attribute__((noreturn)) static void finisher_write(uint32_t command)
 {

@@ -1,6 +1,7 @@
 /* The C half of trap handling (trap.h describes the policy). */
 #include "guest.h"
 
+/* Shared by all harts: a guest sets them before the harts that use them can trap. */
 volatile trap_hook_t trap_hook_m, trap_hook_s;
 
 /* Per-hart expectation: written by the hart itself, read by its own trap handler. */
