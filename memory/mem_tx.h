@@ -18,7 +18,10 @@ enum class MemTx : uint8_t {
 const char* to_string(MemTx t);
 
 // Accesses are 1, 2, 4 or 8 bytes; anything else is refused with MemTx::AccessError.
-constexpr bool valid_access_size(unsigned size) { return size <= 8 && (size & (size - 1)) == 0 && size; }
+constexpr bool valid_access_size(unsigned size)
+{
+    return size == 1 || size == 2 || size == 4 || size == 8;
+}
 
 // One MMIO access as it travels the dispatch path.
 struct MemAccess {

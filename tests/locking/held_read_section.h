@@ -18,7 +18,8 @@ public:
     {
         std::promise<void> entered;
         auto entered_f = entered.get_future();
-        thread_ = std::thread([entered = std::move(entered), leave = leave_.get_future(), inside = std::move(inside),
+        thread_ = std::thread([entered = std::move(entered), leave = leave_.get_future(),
+                               inside = std::move(inside),
                                before_leaving = std::move(before_leaving)]() mutable {
             RcuReadGuard rcu;
             if (inside) inside();

@@ -9,7 +9,8 @@
 using namespace locklab;
 using locklab::test::BlockedCall;
 
-TEST_CASE("bql_locked reports whether this thread holds the BQL and not whether any thread does", "[locking][bql]")
+TEST_CASE("bql_locked reports whether this thread holds the BQL and not whether any thread does",
+          "[locking][bql]")
 {
     CHECK_FALSE(bql_locked());
     bql_lock();

@@ -230,7 +230,8 @@ TEST_CASE("read_bytes and write_bytes move data across RAM and MMIO", "[memory][
     CHECK(in == out);
 }
 
-TEST_CASE("A DMA transfer that runs into unmapped space fails with Unassigned", "[memory][address_space][dma]")
+TEST_CASE("A DMA transfer that runs into unmapped space fails with Unassigned",
+          "[memory][address_space][dma]")
 {
     AddressSpace as("test");
     auto ram = MemoryRegion::make_ram("ram", 0x1000);
