@@ -41,6 +41,19 @@ inline std::atomic_ref<T> host_word(uint8_t* p)
     return std::atomic_ref<T>(*reinterpret_cast<T*>(p));
 }
 
+// FENCE on the host: a full barrier between this hart's accesses. ThreadSanitizer does not support
+// atomic_thread_fence (GCC refuses it with -Werror=tsan); its builds use a seq_cst read-modify-write
+// on a thread-local word instead, which is the same full barrier on x86-64.
+inline void host_fence()
+{
+#if defined(__SANITIZE_THREAD__)
+    thread_local std::atomic<uint32_t> word{0};
+    word.fetch_add(1, std::memory_order_seq_cst);
+#else
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+#endif
+}
+
 // Non-inline slow paths (memory_access.cpp).
 bool load_slow(Hart& h, uint64_t va, unsigned size, uint64_t& value);
 bool store_slow(Hart& h, uint64_t va, unsigned size, uint64_t value);

@@ -208,7 +208,7 @@ inline bool exec_SRAW(Hart& h, const DecodedInsn& d) { return set_rd(h, d, sext3
 // FENCE orders this hart's accesses against other harts, which are real host threads.
 inline bool exec_FENCE(Hart&, const DecodedInsn&)
 {
-    std::atomic_thread_fence(std::memory_order_seq_cst);
+    host_fence();
     return true;
 }
 // FENCE.I: later fetches of this hart see its earlier stores: drop the decoded-block cache.
