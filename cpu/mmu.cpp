@@ -15,23 +15,8 @@ constexpr unsigned kLevels = 3;
 constexpr unsigned kVpnBits = 9;
 constexpr uint64_t kPteSize = 8;
 
-bool page_fault(Hart& h, AccessType t, uint64_t va)
-{
-    switch (t) {
-    case AccessType::Fetch: return h.raise(Exception::InsnPageFault, va);
-    case AccessType::Load: return h.raise(Exception::LoadPageFault, va);
-    default: return h.raise(Exception::StorePageFault, va);
-    }
-}
-
-bool access_fault(Hart& h, AccessType t, uint64_t va)
-{
-    switch (t) {
-    case AccessType::Fetch: return h.raise(Exception::InsnAccessFault, va);
-    case AccessType::Load: return h.raise(Exception::LoadAccessFault, va);
-    default: return h.raise(Exception::StoreAccessFault, va);
-    }
-}
+bool page_fault(Hart& h, AccessType t, uint64_t va) { return h.raise(page_fault_cause(t), va); }
+bool access_fault(Hart& h, AccessType t, uint64_t va) { return h.raise(access_fault_cause(t), va); }
 
 // Sv39 addresses are 39-bit sign-extended: bits 63:39 must equal bit 38.
 bool canonical(uint64_t va) { return int64_t(va << 25) >> 25 == int64_t(va); }

@@ -51,6 +51,19 @@ bool translate(Hart& h, uint64_t va, AccessType t, uint64_t& pa);
 // Privilege used for data accesses (MPRV/MPP) and for fetches.
 Priv effective_priv(const Hart& h, AccessType t);
 
+// The page fault / access fault an access of type `t` raises (Store covers AMOs).
+inline Exception page_fault_cause(AccessType t)
+{
+    constexpr Exception kCause[] = {Exception::InsnPageFault, Exception::LoadPageFault, Exception::StorePageFault};
+    return kCause[size_t(t)];
+}
+inline Exception access_fault_cause(AccessType t)
+{
+    constexpr Exception kCause[] = {Exception::InsnAccessFault, Exception::LoadAccessFault,
+                                    Exception::StoreAccessFault};
+    return kCause[size_t(t)];
+}
+
 // CSR access used by tests, the GDB stub and the monitor (no privilege checks, no side effects
 // beyond what a write by M-mode would have). Returns false for CSRs that do not exist.
 // csr_write_raw also returns false (and changes nothing) for read-only CSRs (number bits 11:10 = 0b11).

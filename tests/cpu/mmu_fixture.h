@@ -13,20 +13,6 @@ inline constexpr uint64_t kLeafRWX = PTE_V | PTE_R | PTE_W | PTE_X;
 inline constexpr uint64_t kAD = PTE_A | PTE_D;
 inline constexpr AccessType kAllTypes[] = {AccessType::Fetch, AccessType::Load, AccessType::Store};
 
-inline Exception page_fault_for(AccessType t)
-{
-    return t == AccessType::Fetch ? Exception::InsnPageFault
-           : t == AccessType::Load ? Exception::LoadPageFault
-                                   : Exception::StorePageFault;
-}
-
-inline Exception access_fault_for(AccessType t)
-{
-    return t == AccessType::Fetch ? Exception::InsnAccessFault
-           : t == AccessType::Load ? Exception::LoadAccessFault
-                                   : Exception::StoreAccessFault;
-}
-
 inline const char* name(AccessType t) { return t == AccessType::Fetch ? "fetch" : t == AccessType::Load ? "load" : "store"; }
 
 struct MmuFixture : PrivFixture {
@@ -84,7 +70,7 @@ struct MmuFixture : PrivFixture {
         INFO(name(t) << " at " << std::hex << va);
         uint64_t pa = 0;
         CHECK_FALSE(xlate(va, t, pa));
-        CHECK(raised(page_fault_for(t)));
+        CHECK(raised(page_fault_cause(t)));
         CHECK(h.trap_tval == va);
     }
 };

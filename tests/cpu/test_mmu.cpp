@@ -12,6 +12,16 @@
 using namespace locklab::rv;
 using namespace locklab::rv::test;
 
+TEST_CASE("each access type has its own page fault and access fault cause", "[cpu][mmu]")
+{
+    CHECK(uint64_t(page_fault_cause(AccessType::Fetch)) == 12);
+    CHECK(uint64_t(page_fault_cause(AccessType::Load)) == 13);
+    CHECK(uint64_t(page_fault_cause(AccessType::Store)) == 15);
+    CHECK(uint64_t(access_fault_cause(AccessType::Fetch)) == 1);
+    CHECK(uint64_t(access_fault_cause(AccessType::Load)) == 5);
+    CHECK(uint64_t(access_fault_cause(AccessType::Store)) == 7);
+}
+
 TEST_CASE_METHOD(MmuFixture, "satp.MODE = Bare and M-mode use physical addresses", "[cpu][mmu]")
 {
     uint64_t pa = 0;
@@ -236,7 +246,7 @@ TEST_CASE_METHOD(MmuFixture, "page tables outside RAM raise the access fault of 
     uint64_t pa = 0;
     for (AccessType t : kAllTypes) {
         CHECK_FALSE(xlate(0x4000'0000, t, pa));
-        CHECK(raised(access_fault_for(t)));
+        CHECK(raised(access_fault_cause(t)));
         CHECK(h.trap_tval == 0x4000'0000);
     }
     // A next-level pointer that leaves RAM.
