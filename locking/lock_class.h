@@ -1,0 +1,49 @@
+// Lock classes and the instrumentation hooks every lock implementation calls.
+//
+// A lock class groups locks for statistics and lock-order validation (lockdep's notion of a class):
+// all UARTs share "uart", the global lock is "bql". Classes live for the whole process.
+//
+// CONTRACT between the lock implementations (lock_impl*, lock_model*, bql) and the instrumentation
+// (lock_stats*, lockdep*, trace*): implementations call exactly these hooks, in this order:
+//   lockdep_acquire(c, site)          before trying to take the lock (may report an order cycle)
+//   lockstat_acquired(c, wait, contended, site)   once it is held
+//   lockstat_released(c, hold) then lockdep_release(c)   when it is released
+//   lockstat_try_failed(c)            when a trylock fails (no acquire/release follows)
+// All hooks are thread-safe and cost a relaxed load when their feature is switched off.
+#pragma once
+
+#include <cstdint>
+#include <source_location>
+#include <string>
+#include <string_view>
+
+namespace locklab {
+
+class LockClass {
+public:
+    // The class called `name`, created on first use. The reference stays valid forever. Thread-safe.
+    static LockClass& get(std::string_view name);
+
+    const std::string& name() const { return name_; }
+    unsigned id() const { return id_; }  // dense, from 0, in order of creation
+
+    LockClass(std::string name, unsigned id) : name_(std::move(name)), id_(id) {}
+    LockClass(const LockClass&) = delete;
+    LockClass& operator=(const LockClass&) = delete;
+
+private:
+    const std::string name_;  // immutable
+    const unsigned id_;       // immutable
+};
+
+// Monotonic nanoseconds, the clock all lock timing uses.
+uint64_t lockstat_now_ns();
+
+void lockstat_acquired(LockClass& c, uint64_t wait_ns, bool contended, const std::source_location& site);
+void lockstat_released(LockClass& c, uint64_t hold_ns);
+void lockstat_try_failed(LockClass& c);
+
+void lockdep_acquire(LockClass& c, const std::source_location& site);
+void lockdep_release(LockClass& c);
+
+}  // namespace locklab
