@@ -75,8 +75,8 @@ std::unique_ptr<Timer> AioContext::new_timer(ClockType clock, std::function<void
 
 void AioContext::set_fd_handler(int fd, std::function<void()> on_readable, std::function<void()> on_writable)
 {
+    // No notify needed: epoll_ctl itself wakes a sleeping epoll_wait if the fd is already ready.
     impl_->fds.set(fd, std::move(on_readable), std::move(on_writable));
-    impl_->notify();  // a sleeping poller re-reads nothing, but a new handler may already be ready
 }
 
 void AioContext::schedule_oneshot(std::function<void()> fn)

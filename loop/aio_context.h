@@ -120,7 +120,8 @@ public:
     // deadline; then run scheduled BHs, ready fd handlers, expired timers. Returns true if a
     // non-idle BH, an fd handler or a timer ran (a bare notify() is not progress). Nesting (poll
     // from inside a callback) is allowed. Throws std::logic_error when called from a thread that
-    // may not poll (see ContextLocking).
+    // may not poll (see ContextLocking). Callbacks must not throw: an exception escaping one
+    // terminates the process (naming it), since the loop cannot resume half-way through a pass.
     bool poll(bool blocking);
     void notify();
 

@@ -25,7 +25,7 @@ bool BhQueue::enqueue(BottomHalf::Node* n, unsigned flags)
     return true;
 }
 
-void BhQueue::call(BottomHalf::Node* n)
+void BhQueue::call(BottomHalf::Node* n) noexcept
 {
     ReentrancyGuard* guard = n->guard;  // QEMU 7915bd06f2: read before the callback runs
     if (!guard) {

@@ -70,7 +70,7 @@ private:
         BottomHalf::Node* head = nullptr;  // FIFO, linked through Node::next
         Slice* next = nullptr;
     };
-    static void call(BottomHalf::Node* n);
+    static void call(BottomHalf::Node* n) noexcept;  // a throwing callback terminates
 
     std::atomic<BottomHalf::Node*> stack_{nullptr};  // seq_cst; LIFO of newly pending BHs
     std::atomic<bool> closed_{false};                // seq_cst

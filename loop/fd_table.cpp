@@ -69,7 +69,7 @@ std::shared_ptr<const FdTable::Handler> FdTable::find(int fd) const
     return it == handlers_.end() ? nullptr : it->second;
 }
 
-bool FdTable::dispatch(const epoll_event* events, int n, int skip_fd)
+bool FdTable::dispatch(const epoll_event* events, int n, int skip_fd) noexcept
 {
     bool progress = false;
     for (int i = 0; i < n; ++i) {

@@ -28,7 +28,7 @@ public:
     // Polling thread: wait up to timeout_ns (-1: forever) and fill `events`; returns their number.
     int wait(epoll_event* events, int max, int64_t timeout_ns);
     // Polling thread: call the handlers of the ready fds (skipping `skip_fd`); true if one ran.
-    bool dispatch(const epoll_event* events, int n, int skip_fd);
+    bool dispatch(const epoll_event* events, int n, int skip_fd) noexcept;
 
     void clear();  // remove every handler (~AioContext)
 

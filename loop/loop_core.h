@@ -19,9 +19,10 @@
 // sit in one total order S. No lost wake-up: if W2 reads notify_me == 0, then W2 precedes N1 in
 // S, so W1 precedes N2 and the poller sees notified == true and does not sleep. Otherwise W2
 // rings the doorbell and N3 returns. No lost work: if N5 erases a notifier's W1, that W1 precedes
-// N5 in S, so the work published before it precedes N6's take of the BH list (timers are read
-// under their list's mutex); if N5 comes first, `notified` stays true and the next pass does not
-// sleep. notify_me is a counter because poll may nest (a BH polling its own context).
+// N5 in S, so the work published before it precedes N6's take of the BH list; if N5 comes first,
+// `notified` stays true and the next pass does not sleep. Timers: Timer::mod notifies whenever it
+// makes a new earliest deadline, so N2 either sees it or is woken by it (a stale, later deadline
+// read at N2 only matters until that wake-up). notify_me is a counter because poll may nest (a BH polling its own context).
 // Kicking the doorbell is not progress: poll returns false if only notify() woke it.
 #pragma once
 

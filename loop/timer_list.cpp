@@ -1,11 +1,15 @@
 #include "loop/timer_list.h"
 
-#include <limits>
 #include <vector>
 
 #include "loop/loop_core.h"
 
 namespace locklab::detail {
+
+void TimerList::publish_earliest_locked()
+{
+    earliest_.store(head_ ? head_->expire : std::numeric_limits<int64_t>::max(), std::memory_order_relaxed);
+}
 
 void TimerList::unlink_locked(TimerState& t)
 {
@@ -19,6 +23,7 @@ void TimerList::unlink_locked(TimerState& t)
     }
     t.next = nullptr;
     t.armed = false;
+    publish_earliest_locked();
 }
 
 bool TimerList::arm(TimerState& t, int64_t expire_ns)
@@ -32,6 +37,7 @@ bool TimerList::arm(TimerState& t, int64_t expire_ns)
     t.next = *p;
     t.armed = true;
     *p = &t;
+    publish_earliest_locked();
     return head_ == &t;
 }
 
@@ -47,14 +53,11 @@ bool TimerList::pending(const TimerState& t) const
     return t.armed || t.due;
 }
 
-int64_t TimerList::earliest_deadline() const
-{
-    std::lock_guard lk(m_);
-    return head_ ? head_->expire : std::numeric_limits<int64_t>::max();
-}
+int64_t TimerList::earliest_deadline() const { return earliest_.load(std::memory_order_relaxed); }
 
-bool TimerList::run_expired()
+bool TimerList::run_expired() noexcept
 {
+    if (earliest_.load(std::memory_order_relaxed) == std::numeric_limits<int64_t>::max()) return false;
     std::vector<std::shared_ptr<TimerState>> batch;
     {
         const int64_t now = clock_ns(clock_);
@@ -67,6 +70,7 @@ bool TimerList::run_expired()
             t->due = true;
             batch.push_back(t->shared_from_this());  // its Timer's reference is alive: it was armed
         }
+        publish_earliest_locked();
     }
     bool ran = false;
     for (const auto& t : batch) {

@@ -7,7 +7,9 @@
 // again only in the next poll (no livelock).
 #pragma once
 
+#include <atomic>
 #include <cstdint>
+#include <limits>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -46,16 +48,22 @@ public:
     bool pending(const TimerState& t) const;
 
     int64_t earliest_deadline() const;  // INT64_MAX if nothing is armed
-    bool run_expired();                 // polling thread; true if a callback ran
+    bool run_expired() noexcept;        // polling thread; true if a callback ran
     void close();                       // disarm everything; later arms do nothing
 
 private:
     void unlink_locked(TimerState& t);
 
+    void publish_earliest_locked();
+
     const ClockType clock_;
     mutable std::mutex m_;
     TimerState* head_ = nullptr;  // protected by m_: armed timers, earliest deadline first
     bool closed_ = false;         // protected by m_
+    // head_'s deadline (INT64_MAX if none): written under m_, read without it by the poller, so a
+    // pass with nothing due costs neither the mutex nor a clock read. A stale value is harmless:
+    // arm() notifies the context when it changes the head, and run_expired() rechecks under m_.
+    std::atomic<int64_t> earliest_{std::numeric_limits<int64_t>::max()};
 };
 
 std::unique_ptr<Timer> make_timer(std::shared_ptr<LoopCore> ctx, ClockType clock, std::function<void()> cb);

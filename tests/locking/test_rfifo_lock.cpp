@@ -8,23 +8,12 @@
 #include <vector>
 
 #include "locking/rfifo_lock.h"
+#include "loop/test_util.h"  // tests/loop/test_util.h: eventually()
 
 using namespace locklab;
 using namespace std::chrono_literals;
 
-namespace {
-// Spin (politely) until cond() holds; fails the test instead of hanging forever.
-template <class Cond>
-bool eventually(Cond cond, std::chrono::seconds limit = 10s)
-{
-    const auto end = std::chrono::steady_clock::now() + limit;
-    while (!cond()) {
-        if (std::chrono::steady_clock::now() > end) return false;
-        std::this_thread::sleep_for(100us);
-    }
-    return true;
-}
-}  // namespace
+using test::eventually;
 
 TEST_CASE("The RFifoLock owner may lock recursively and keeps it until the last unlock", "[locking][rfifo]")
 {
