@@ -5,7 +5,8 @@
 //   0x0000 + 4*hart   msip[hart]      bit 0 drives the hart's MSI line; reads back bit 0
 //   0x4000 + 8*hart   mtimecmp[hart]  MTI is level: high while mtime >= mtimecmp
 //   0xBFF8            mtime           10 MHz; writable (moves every hart's view of time)
-// Other offsets (including harts the board does not have) are holes: an access fault.
+// Other offsets (including harts the board does not have) are holes: an access fault (QEMU logs
+// them and reads 0).
 //
 // mtime = clock_ns(Virtual) * 10 MHz / 1e9 + delta; writing mtime changes delta. Writing mtimecmp at
 // or below mtime raises MTI at once; otherwise MTI drops and a Virtual-clock timer in the main

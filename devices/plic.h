@@ -7,14 +7,16 @@
 //   0x002000 + 0x80*ctx + 4*w   enable bits of ctx     bit 0 (source 0) reads 0
 //   0x200000 + 0x1000*ctx + 0   threshold of ctx       WARL like priority
 //   0x200000 + 0x1000*ctx + 4   read: claim; write: complete
-// Other offsets are holes: an access fault for the guest.
+// Other offsets are holes: an access fault for the guest (QEMU logs them and reads 0).
 //
 // Semantics (QEMU's): an input at a high level sets its pending bit; a low level does not clear it
 // (pitfall 11: a device whose line stays high must drive it again to re-latch). A claim returns the
 // highest-priority source that is pending, enabled for the context, not claimed and above the
 // threshold (ties: lowest number), clears its pending bit and marks it claimed; complete clears the
 // claimed mark without checking the enable bit. Each context's output line is "some source is
-// claimable for it".
+// claimable for it". Unlike QEMU 7.2, which re-evaluates the outputs on threshold but not on enable
+// writes, every register write re-evaluates them (a guest cannot tell, except by being interrupted
+// at the enable write rather than at the next update).
 //
 // Threading: the PLIC is the interrupt controller, so its state has its own leaf mutex: source lines
 // are raised from any thread (vCPU MMIO, timer and fd callbacks), and MMIO accesses take it too. The
