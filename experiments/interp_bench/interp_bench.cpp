@@ -72,6 +72,7 @@ void BM_MixedCall(benchmark::State& state)
 }  // namespace
 
 BENCHMARK(BM_AddiBne)->Arg(10'000'000)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_AddiBne)->Arg(1'000'000'000)->Iterations(1)->Unit(benchmark::kMillisecond);  // 2e9 insns
 BENCHMARK(BM_LoadStore)->Arg(2'000'000)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_MixedCall)->Arg(2'000'000)->Unit(benchmark::kMillisecond);
 BENCHMARK_MAIN();

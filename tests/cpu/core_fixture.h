@@ -109,6 +109,14 @@ struct CoreFixture {
         poke64(table + ((va >> 12) & 0x1ff) * 8, (pa >> 12) << 10 | perms | PTE_V);
     }
     void enable_sv39() { set_csr(csr::satp, SATP_MODE_SV39 << SATP_MODE_SHIFT | kPageTables >> 12); }
+    // S-mode under Sv39 with the code page identity-mapped (R, X) and `va` mapped to kData.
+    void enter_supervisor_sv39(uint64_t va, uint64_t data_perms)
+    {
+        map(kCode, kCode, PTE_R | PTE_X | PTE_A);
+        map(va, kData, data_perms);
+        enable_sv39();
+        set_priv(h, Priv::S);
+    }
 
 private:
     uint64_t end_ = 0;

@@ -46,10 +46,7 @@ TEST_CASE_METHOD(CoreFixture, "a page-crossing store whose second page faults st
 {
     // Sv39 in S-mode: the first page is writable, the next one is not mapped.
     const uint64_t va = 0x4000'0000;
-    map(kCode, kCode, PTE_R | PTE_X | PTE_A);
-    map(va, kData, PTE_R | PTE_W | PTE_A | PTE_D);
-    enable_sv39();
-    set_priv(h, Priv::S);
+    enter_supervisor_sv39(va, PTE_R | PTE_W | PTE_A | PTE_D);
     h.x[A] = va + 0xffc;
     h.x[B] = ~uint64_t(0);
     REQUIRE(run_program({sd(B, A, 0)}) == RunExit::Wfi);
@@ -280,10 +277,7 @@ TEST_CASE_METHOD(CoreFixture, "the TLB keeps user and supervisor translations ap
 TEST_CASE_METHOD(CoreFixture, "a read-only page raises a store page fault and keeps its data", "[cpu][memory][tlb]")
 {
     const uint64_t va = 0x4000'0000;
-    map(kCode, kCode, PTE_R | PTE_X | PTE_A);
-    map(va, kData, PTE_R | PTE_A);
-    enable_sv39();
-    set_priv(h, Priv::S);
+    enter_supervisor_sv39(va, PTE_R | PTE_A);
     poke64(kData, 5);
     h.x[A] = va;
     h.x[B] = 6;
@@ -296,10 +290,7 @@ TEST_CASE_METHOD(CoreFixture, "a read-only page raises a store page fault and ke
 TEST_CASE_METHOD(CoreFixture, "sfence.vma makes a changed mapping visible", "[cpu][memory][tlb]")
 {
     const uint64_t va = 0x4000'0000;
-    map(kCode, kCode, PTE_R | PTE_X | PTE_A);
-    map(va, kData, PTE_R | PTE_A);
-    enable_sv39();
-    set_priv(h, Priv::S);
+    enter_supervisor_sv39(va, PTE_R | PTE_A);
     poke64(kData, 1);
     poke64(kData + 0x1000, 2);
     h.x[A] = va;
