@@ -10,6 +10,16 @@
 //   lockstat_released(c, hold) then lockdep_release(c)   when it is released
 //   lockstat_try_failed(c)            when a trylock fails (no acquire/release follows)
 // All hooks are thread-safe and cost a relaxed load when their feature is switched off.
+//
+// Additions (instrumentation side):
+//   lockdep_try_acquire(c, site)      replaces lockdep_acquire before a trylock, and before an owner
+//                                     re-enters a recursive lock: the class joins this thread's held
+//                                     set if the lock is then taken (lockstat_acquired) and leaves it
+//                                     if not (lockstat_try_failed), but no order edge is recorded,
+//                                     because neither can block (a trylock that inverts the order is
+//                                     how the trylock models avoid deadlock, not a bug).
+//   lock_timing_enabled()             false while nothing uses wait/hold times: an implementation
+//                                     may then skip its clock reads and pass 0.
 #pragma once
 
 #include <cstdint>
@@ -26,6 +36,13 @@ public:
 
     const std::string& name() const { return name_; }
     unsigned id() const { return id_; }  // dense, from 0, in order of creation
+
+    // At most this many classes exist; get() throws std::length_error beyond (a class per lock
+    // instance instead of per kind of lock is the usual cause).
+    static constexpr unsigned kMax = 1024;
+    // How many classes exist so far, and the one with a given id (< count()). Thread-safe.
+    static unsigned count();
+    static LockClass& by_id(unsigned id);
 
     LockClass(std::string name, unsigned id) : name_(std::move(name)), id_(id) {}
     LockClass(const LockClass&) = delete;
@@ -45,5 +62,8 @@ void lockstat_try_failed(LockClass& c);
 
 void lockdep_acquire(LockClass& c, const std::source_location& site);
 void lockdep_release(LockClass& c);
+
+void lockdep_try_acquire(LockClass& c, const std::source_location& site);
+bool lock_timing_enabled();
 
 }  // namespace locklab
