@@ -28,10 +28,29 @@ void set_lock_model(std::unique_ptr<LockModel> m)
     active() = std::move(m);
 }
 
+namespace {
+struct ModelFactory {
+    std::string_view name;
+    std::unique_ptr<LockModel> (*make)();
+};
+// The one list of lock models: make_lock_model() and lock_model_names() both read it.
+constexpr ModelFactory kModels[] = {
+    {"global", [] () -> std::unique_ptr<LockModel> { return std::make_unique<GlobalLockModel>(); }},
+};
+}  // namespace
+
 std::unique_ptr<LockModel> make_lock_model(std::string_view name)
 {
-    if (name == "global") return std::make_unique<GlobalLockModel>();
+    for (const auto& m : kModels)
+        if (m.name == name) return m.make();
     return nullptr;
+}
+
+std::vector<std::string_view> lock_model_names()
+{
+    std::vector<std::string_view> names;
+    for (const auto& m : kModels) names.push_back(m.name);
+    return names;
 }
 
 }  // namespace locklab

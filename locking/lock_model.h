@@ -6,6 +6,7 @@
 #include <memory>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "locking/lock_domain.h"
 
@@ -58,5 +59,7 @@ public:
 LockModel& current_lock_model();
 void set_lock_model(std::unique_ptr<LockModel> m);
 std::unique_ptr<LockModel> make_lock_model(std::string_view name);  // nullptr if unknown
+// Every name make_lock_model() accepts, in a stable order (tests and experiments iterate over it).
+std::vector<std::string_view> lock_model_names();
 
 }  // namespace locklab

@@ -63,3 +63,17 @@ TEST_CASE("Lock models are made by name and unknown names and null models are re
     CHECK_THROWS_AS(set_lock_model(nullptr), std::invalid_argument);
     CHECK(current_lock_model().name() == "global");
 }
+
+TEST_CASE("lock_model_names lists global first and every name it lists makes a model of that name",
+          "[locking][lock_model]")
+{
+    const auto names = lock_model_names();
+    REQUIRE(!names.empty());
+    CHECK(names.front() == "global");
+    for (std::string_view n : names) {
+        INFO("lock model " << n);
+        auto m = make_lock_model(n);
+        REQUIRE(m);
+        CHECK(m->name() == n);
+    }
+}
