@@ -1,0 +1,222 @@
+// Lock statistics: per-class counts and wait/hold histograms, collected per thread and merged.
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <thread>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "locking/lock_stats.h"
+#include "hooked_mutex.h"
+
+using namespace locklab;
+using locklab::test::HookedMutex;
+using locklab::test::InstrumentationOn;
+
+namespace {
+
+// This class's merged statistics (zeroes if it saw no activity).
+LockClassStats stats_of(const LockClass& c)
+{
+    for (auto& s : lockstats_snapshot())
+        if (s.class_id == c.id()) return s;
+    return {};
+}
+
+uint64_t histogram_total(const LatencyHistogram& h)
+{
+    uint64_t n = 0;
+    for (auto&& bin : boost::histogram::indexed(h)) n += *bin;
+    return n;
+}
+
+InstrumentationOn stats_on()
+{
+    lockstats_reset();
+    return InstrumentationOn(lockstats_enable);
+}
+
+}  // namespace
+
+TEST_CASE("a latency bucket holds the values between its bounds and buckets grow by quarter octaves",
+          "[locking][lockstats]")
+{
+    const LogNsAxis axis;
+    CHECK(axis.index(0) == 0);
+    for (uint64_t v : std::initializer_list<uint64_t>{1, 2, 3, 7, 100, 1000, 123456789, uint64_t(1) << 40, UINT64_MAX}) {
+        const int i = axis.index(v);
+        INFO("value " << v << " bucket " << i);
+        REQUIRE(i > 0);
+        REQUIRE(i < axis.size());
+        CHECK(axis.value(i) <= double(v));
+        CHECK(double(v) < axis.value(i + 1) * (1 + 1e-12));
+    }
+    // Above 4 ns every bucket spans a quarter of its octave.
+    CHECK(axis.value(axis.index(1024) + 1) == 1280);
+    CHECK(axis.index(1279) == axis.index(1024));
+    CHECK(axis.index(1280) == axis.index(1024) + 1);
+}
+
+TEST_CASE("a quantile is the upper bound of its bucket capped at the maximum", "[locking][lockstats]")
+{
+    LatencyStats l;
+    for (int i = 0; i < 99; ++i) l.record(100);
+    l.record(1'000'000);
+    CHECK(l.quantile(0.5) == 111);   // bucket [96, 112): largest whole value 111
+    CHECK(l.quantile(0.99) == 111);
+    CHECK(l.quantile(1.0) == 1'000'000);
+    CHECK(l.max_ns == 1'000'000);
+    CHECK(l.total_ns == 99 * 100 + 1'000'000);
+    CHECK(LatencyStats{}.quantile(0.5) == 0);
+}
+
+TEST_CASE("statistics from several threads merge into exact per-class counts and histograms",
+          "[locking][lockstats]")
+{
+    auto on = stats_on();
+    LockClass& c = LockClass::get("test.stats.merge");
+    const auto site = std::source_location::current();
+    constexpr int kThreads = 4, kPerThread = 1000;
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kThreads; ++t)
+        threads.emplace_back([&, t] {
+            for (int i = 0; i < kPerThread; ++i) {
+                const bool contended = i % 4 == 0;
+                lockstat_acquired(c, contended ? 1000 * (t + 1) : 0, contended, site);
+                lockstat_released(c, 200);
+                if (i % 10 == 0) lockstat_try_failed(c);
+            }
+        });
+    for (auto& th : threads) th.join();
+
+    const LockClassStats s = stats_of(c);
+    CHECK(s.name == "test.stats.merge");
+    CHECK(s.acquisitions == kThreads * kPerThread);
+    CHECK(s.contended == kThreads * kPerThread / 4);
+    CHECK(s.contended_percent() == Approx(25.0));
+    CHECK(s.try_failed == kThreads * kPerThread / 10);
+    CHECK(s.wait.total_ns == 250 * 1000 * (1 + 2 + 3 + 4));
+    CHECK(s.wait.max_ns == 4000);
+    CHECK(s.hold.total_ns == 200ull * kThreads * kPerThread);
+    CHECK(histogram_total(s.wait.histogram) == kThreads * kPerThread);
+    CHECK(histogram_total(s.hold.histogram) == kThreads * kPerThread);
+    // Three quarters waited 0 ns; each thread's contended waits landed in its own bucket.
+    CHECK(s.wait.histogram.at(0) == 3 * kThreads * kPerThread / 4);
+    for (int t = 1; t <= kThreads; ++t) CHECK(s.wait.histogram.at(LogNsAxis{}.index(1000 * t)) == 250);
+    CHECK(s.hold.histogram.at(LogNsAxis{}.index(200)) == kThreads * kPerThread);
+    CHECK(s.wait.quantile(0.5) == 0);
+    CHECK(s.hold.quantile(0.99) == 200);  // capped by the exact maximum
+}
+
+TEST_CASE("statistics of threads that have exited are kept", "[locking][lockstats]")
+{
+    auto on = stats_on();
+    LockClass& c = LockClass::get("test.stats.exited");
+    for (int t = 0; t < 20; ++t)
+        std::thread([&] {
+            for (int i = 0; i < 10; ++i) lockstat_acquired(c, 5, false, std::source_location::current());
+        }).join();
+    CHECK(stats_of(c).acquisitions == 200);
+}
+
+TEST_CASE("a contended mutex shows up as contended acquisitions with their waits", "[locking][lockstats]")
+{
+    auto on = stats_on();
+    HookedMutex m("test.stats.mutex");
+    constexpr int kThreads = 4, kPerThread = 2000;
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kThreads; ++t)
+        threads.emplace_back([&] {
+            for (int i = 0; i < kPerThread; ++i) {
+                std::lock_guard lock(m);
+            }
+        });
+    {
+        // Held while the threads start: whoever arrives first must wait.
+        std::lock_guard hold(m);
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    for (auto& th : threads) th.join();
+
+    const LockClassStats s = stats_of(m.lock_class());
+    CHECK(s.acquisitions == kThreads * kPerThread + 1);
+    CHECK(s.contended >= 1);
+    CHECK(s.contended <= s.acquisitions);
+    CHECK(s.hold.max_ns >= 20'000'000);  // the main thread's sleep
+    CHECK(histogram_total(s.wait.histogram) == s.acquisitions);
+    CHECK(histogram_total(s.hold.histogram) == s.acquisitions);
+}
+
+TEST_CASE("nothing is counted while statistics are off", "[locking][lockstats]")
+{
+    lockstats_reset();
+    REQUIRE_FALSE(lockstats_enabled());
+    HookedMutex m("test.stats.off");
+    m.lock();
+    m.unlock();
+    CHECK(m.try_lock());
+    m.unlock();
+    CHECK(stats_of(m.lock_class()).acquisitions == 0);
+    CHECK(lockstats_snapshot().empty());
+}
+
+TEST_CASE("a failed trylock is counted as such and not as an acquisition", "[locking][lockstats]")
+{
+    auto on = stats_on();
+    HookedMutex m("test.stats.trylock");
+    m.lock();
+    std::thread([&] { CHECK_FALSE(m.try_lock()); }).join();
+    m.unlock();
+    const LockClassStats s = stats_of(m.lock_class());
+    CHECK(s.acquisitions == 1);
+    CHECK(s.try_failed == 1);
+}
+
+TEST_CASE("the report table and JSON carry every class's counts and distributions", "[locking][lockstats]")
+{
+    auto on = stats_on();
+    LockClass& c = LockClass::get("test.stats.report");
+    for (uint64_t ns : std::initializer_list<uint64_t>{100, 200, 300, 40'000}) {
+        lockstat_acquired(c, ns, ns > 1000, std::source_location::current());
+        lockstat_released(c, 2 * ns);
+    }
+    const auto snapshot = lockstats_snapshot();
+
+    const std::string table = lockstats_table(snapshot);
+    CHECK_THAT(table, Catch::Contains("class") && Catch::Contains("cont%") && Catch::Contains("wait99") &&
+                          Catch::Contains("holdmax") && Catch::Contains("waittotal"));
+    CHECK_THAT(table, Catch::Contains("test.stats.report") && Catch::Contains("25.00") &&
+                          Catch::Contains("40.6us"));  // total wait 40600 ns
+
+    const nlohmann::json j = lockstats_json(snapshot);
+    CHECK(j["unit"] == "ns");
+    REQUIRE(j["classes"].size() == 1);
+    const auto& k = j["classes"][0];
+    CHECK(k["name"] == "test.stats.report");
+    CHECK(k["acquisitions"] == 4);
+    CHECK(k["contended"] == 1);
+    CHECK(k["wait"]["count"] == 4);
+    CHECK(k["wait"]["total"] == 40'600);
+    CHECK(k["wait"]["max"] == 40'000);
+    CHECK(k["hold"]["max"] == 80'000);
+    uint64_t bucket_sum = 0;
+    for (const auto& b : k["hold"]["buckets"]) {
+        CHECK(b["lo"].get<double>() < b["hi"].get<double>());
+        bucket_sum += b["count"].get<uint64_t>();
+    }
+    CHECK(bucket_sum == 4);
+
+    const auto path = std::filesystem::temp_directory_path() / "locklab_test_lockstats.json";
+    lockstats_write_json(snapshot, path.string());
+    std::ifstream f(path);
+    CHECK(nlohmann::json::parse(f) == j);
+    std::filesystem::remove(path);
+}
+
+TEST_CASE("writing statistics to an unwritable path is a clear error", "[locking][lockstats]")
+{
+    CHECK_THROWS_WITH(lockstats_write_json({}, "/nonexistent-dir/stats.json"),
+                      Catch::Contains("cannot write lock statistics to /nonexistent-dir/stats.json"));
+}
