@@ -54,6 +54,28 @@ void Hart::kick()
     wake_seq.notify_all();
 }
 
+void Hart::run_on_cpu(std::function<void()> fn)
+{
+    {
+        std::lock_guard lk(work_mutex_);
+        queued_work_.push_back(std::move(fn));
+        work_pending_.store(true, std::memory_order_release);
+    }
+    kick();
+}
+
+void Hart::process_queued_work()
+{
+    if (!work_pending_.load(std::memory_order_acquire)) return;
+    std::vector<std::function<void()>> work;
+    {
+        std::lock_guard lk(work_mutex_);
+        work.swap(queued_work_);
+        work_pending_.store(false, std::memory_order_relaxed);
+    }
+    for (auto& fn : work) fn();  // work queued by fn itself runs at the next call
+}
+
 void Hart::wait_for_interrupt()
 {
     // No lost wake-up: set_irq()/kick() publish their condition before bumping wake_seq, so either

@@ -15,6 +15,8 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
+#include <vector>
 
 #include "cpu/csr_state.h"
 #include "cpu/decoded_insn.h"
@@ -79,6 +81,15 @@ public:
     void set_irq(unsigned line, bool level) override;
     // Ask the hart to leave run() at the next block boundary. Any thread.
     void kick();
+    // Cross-vCPU work (QEMU's async_run_on_cpu): queue `fn` to run on the hart's home thread before
+    // the hart next executes an instruction, and kick() it. Any thread. run() drains the queue at
+    // entry, outside its RCU read section, so `fn` may wait for a grace period; a running hart gets
+    // there at its next block boundary (the exit-request check returns from run()), a hart waiting
+    // in WFI when kick() wakes it.
+    void run_on_cpu(std::function<void()> fn);
+    // Run the queued work, oldest first (home thread). Cheap when the queue is empty. Besides run(),
+    // whoever keeps a hart from running (single-thread mode passing over a hart in WFI) calls it.
+    void process_queued_work();
     // Block the calling (home) thread until an interrupt is pending-and-enabled per WFI rules or
     // kick() is called. Costs no CPU while waiting.
     void wait_for_interrupt();
@@ -139,6 +150,11 @@ public:
 
     std::atomic<bool> exit_request{false};    // atomic: set by kick() from any thread
     std::atomic<uint32_t> wake_seq{0};        // atomic: bumped by set_irq/kick, waited on in WFI
+
+private:
+    std::mutex work_mutex_;                          // leaf lock: protects queued_work_
+    std::vector<std::function<void()>> queued_work_;  // protected by work_mutex_
+    std::atomic<bool> work_pending_{false};  // atomic: set with queued_work_ non-empty, cleared by the home thread
 };
 
 }  // namespace locklab::rv

@@ -245,6 +245,7 @@ trap:
 
 RunExit Hart::run(uint64_t budget)
 {
+    process_queued_work();  // before the read section: cross-vCPU work may wait for a grace period
     RcuReadGuard rcu;
     wfi = false;
     take_pending_interrupt(*this);
