@@ -9,7 +9,6 @@ PACKAGES=(
   # libraries named in DESIGN.md
   catch2 libboost-thread-dev libboost-dev libtbb-dev liburcu-dev libfdt-dev
   libcli11-dev libfmt-dev nlohmann-json3-dev libbenchmark-dev
-  libxbyak-dev libcapstone-dev
   # bare-metal guests and the reference emulator they are checked against
   gcc-riscv64-unknown-elf binutils-riscv64-unknown-elf qemu-system-misc
   # experiment plots
