@@ -126,6 +126,7 @@ CliResult parse_command_line(const std::vector<std::string>& raw_args)
     std::string positional_kernel;
     std::vector<std::string> objects;
     bool nographic = false;
+    std::string lockdep;
 
     auto add_machine_options = [&](CLI::App* a) {
         a->add_option("--kernel", cfg.kernel, "Guest image (ELF64 RISC-V; raw binaries need --raw)");
@@ -153,6 +154,13 @@ CliResult parse_command_line(const std::vector<std::string>& raw_args)
         a->add_flag("--stats", cfg.stats, "At exit print per-hart retired instructions and wall time (JSON, stderr)");
         a->add_option("--object", objects, "QEMU -object (e.g. iothread,id=io0)");
         a->add_flag("--no-reboot", cfg.no_reboot, "Exit instead of resetting when the guest requests a reset");
+        auto& li = cfg.lock_instrumentation;
+        a->add_flag("--lock-stats", li.lock_stats, "At exit print per-lock-class contention statistics (stderr)");
+        a->add_option("--lock-stats-json", li.lock_stats_json, "At exit write per-lock-class statistics as JSON");
+        a->add_flag("--lockdep{warn}", lockdep,
+                    "Lock-order validator: report lock order cycles and keep running (--lockdep, "
+                    "--lockdep=warn) or abort (--lockdep=abort)");
+        a->add_option("--trace", li.trace_file, "Write a Chrome/Perfetto trace of lock waits/holds and MMIO");
     };
     CLI::App* run = app.add_subcommand("run", "Run a guest image on the virt board");
     add_machine_options(run);
@@ -205,6 +213,8 @@ CliResult parse_command_line(const std::vector<std::string>& raw_args)
         else if (serial != "stdio" && serial != "mon:stdio")
             throw UsageError(fmt::format("-serial {}: supported are stdio, mon:stdio, file:PATH, none", serial));
         if (!debug.empty()) apply_debug_flags(debug, cfg);
+        if (!lockdep.empty() && !parse_lockdep_mode(lockdep, cfg.lock_instrumentation.lockdep))
+            throw UsageError(fmt::format("--lockdep={}: expected warn or abort", lockdep));
     } catch (const UsageError& e) {
         fmt::print(stderr, "locklab: {}\n", e.what());
         return {std::nullopt, 2};

@@ -1,5 +1,7 @@
 #include "system/machine.h"
 
+#include <pthread.h>
+
 #include <chrono>
 #include <stdexcept>
 
@@ -9,6 +11,7 @@
 #include "cpu/disasm.h"
 #include "devices/virt_memmap.h"
 #include "locking/bql.h"
+#include "locking/lock_instrumentation.h"
 #include "locking/lock_model.h"
 #include "memory/lifetime_policy.h"
 #include "system/elf_loader.h"
@@ -37,6 +40,8 @@ Machine::Machine(MachineConfig cfg) : cfg_(std::move(cfg))
         log_ = std::fopen(cfg_.log_file.c_str(), "w");
         if (!log_) throw std::runtime_error(fmt::format("-D {}: cannot open for writing", cfg_.log_file));
     }
+
+    lock_instrumentation_start(cfg_.lock_instrumentation);
 
     if (cfg_.threads == ThreadMode::Single) set_virtual_clock([this] { return virtual_ns_.load(std::memory_order_relaxed); });
 
@@ -123,6 +128,7 @@ void Machine::install_tracing()
 
 void Machine::vcpu_loop(rv::Hart& h)
 {
+    pthread_setname_np(pthread_self(), fmt::format("vcpu{}", h.hartid).c_str());  // for lockdep and --trace
     while (!stop_.load(std::memory_order_acquire)) {
         rv::RunExit e = h.run(cfg_.slice);
         if (e == rv::RunExit::Wfi) {
@@ -181,8 +187,9 @@ int Machine::run()
     }
     double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     if (cfg_.stats) print_stats(wall);
+    const bool reports_written = lock_instrumentation_finish(cfg_.lock_instrumentation);
     std::fflush(stdout);
-    return exit_code_.load();
+    return !reports_written && exit_code_.load() == 0 ? 1 : exit_code_.load();
 }
 
 void Machine::print_stats(double wall_seconds) const

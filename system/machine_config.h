@@ -4,6 +4,8 @@
 #include <cstdint>
 #include <string>
 
+#include "locking/lock_instrumentation.h"
+
 namespace locklab {
 
 enum class ThreadMode {
@@ -29,6 +31,7 @@ struct MachineConfig {
     std::string lock_model = "global";
     std::string lifetime = "ref-per-access";
     bool no_reboot = false;      // a guest reset request ends the run instead of restarting
+    LockInstrumentationOptions lock_instrumentation;  // --lock-stats[-json], --lockdep, --trace
 };
 
 }  // namespace locklab
