@@ -3,6 +3,7 @@
 #include <optional>
 
 #include "locking/lock_model.h"
+#include "locking/trace.h"
 #include "memory/lifetime_policy.h"
 #include "qom/device.h"
 
@@ -20,6 +21,7 @@ LockDomain& board_lock_domain()
 
 MemTx call_region(const MemoryRegion& mr, hwaddr offset, MemAccess& a)
 {
+    TraceMmioScope trace(mr.name(), a.addr, a.size, a.is_write);  // --trace: one event per callback
     return a.is_write ? mr.write(offset, a.size, a.value) : mr.read(offset, a.size, a.value);
 }
 
