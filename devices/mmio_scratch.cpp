@@ -1,0 +1,142 @@
+#include "devices/mmio_scratch.h"
+
+#include <algorithm>
+#include <chrono>
+#include <mutex>
+#include <vector>
+
+#include "devices/unplug_audit.h"
+
+namespace locklab {
+namespace {
+
+std::atomic<uint64_t> g_generations{0};  // atomic: instances may be created on any thread
+
+struct Quarantine {
+    std::atomic<bool> on{false};        // atomic: read by every deletion
+    std::mutex mutex;                   // leaf lock: protects held
+    std::vector<MmioScratch*> held;     // protected by mutex
+};
+Quarantine& quarantine()
+{
+    static Quarantine q;
+    return q;
+}
+
+void busy_wait(uint64_t ns)
+{
+    if (ns == 0) return;
+    const auto end = std::chrono::steady_clock::now() + std::chrono::nanoseconds(ns);
+    while (std::chrono::steady_clock::now() < end) {
+    }
+}
+
+}  // namespace
+
+MmioScratch::MmioScratch(uint64_t cost_ns)
+    : MmioDevice("mmio-scratch", kRegionSize, 4, 8),
+      generation_(g_generations.fetch_add(1, std::memory_order_relaxed) + 1),
+      cost_ns_(std::min(cost_ns, kMaxCostNs))
+{
+    lock_domain().bql_free = true;
+}
+
+void MmioScratch::do_unrealize() { ejected_at_.store(unplug_audit::advance()); }
+
+void MmioScratch::do_reset() { std::fill(std::begin(data_), std::end(data_), 0); }
+
+bool MmioScratch::begin_access()
+{
+    if (freed_.load()) {
+        unplug_audit::record_freed_access();
+        return false;
+    }
+    const uint64_t ejected = ejected_at_.load();
+    if (auto start = unplug_audit::current_access_start(); start && ejected && *start >= ejected)
+        unplug_audit::record_stale();
+    access_count_.fetch_add(1, std::memory_order_relaxed);
+    busy_wait(cost_ns_.load(std::memory_order_relaxed));
+    return true;
+}
+
+MemTx MmioScratch::mmio_read(hwaddr offset, unsigned size, uint64_t& value)
+{
+    if (!begin_access()) return MemTx::DeviceGone;
+    const hwaddr reg = offset & ~hwaddr(7);
+    uint64_t v = 0;
+    if (reg >= kData0 && reg < kData0 + 8 * kDataRegs) {
+        v = data_[(reg - kData0) / 8];
+    } else {
+        switch (reg) {
+        case kMagicReg: v = kMagic; break;
+        case kGeneration: v = generation_; break;
+        case kCostNs: v = cost_ns(); break;
+        case kAccessCount: v = access_count(); break;
+        case kWriteCount: v = write_count(); break;
+        case kWriteSum: v = write_sum(); break;
+        default: guest_error("read of a reserved register (reads as 0)", offset); break;
+        }
+    }
+    value = reg_read_part(v, unsigned(offset - reg), size);
+    return MemTx::Ok;
+}
+
+MemTx MmioScratch::mmio_write(hwaddr offset, unsigned size, uint64_t value)
+{
+    if (!begin_access()) return MemTx::DeviceGone;
+    const hwaddr reg = offset & ~hwaddr(7);
+    const unsigned part = unsigned(offset - reg);
+    if (reg >= kData0 && reg < kData0 + 8 * kDataRegs) {
+        uint64_t& d = data_[(reg - kData0) / 8];
+        d = reg_write_part(d, part, size, value);
+        write_count_.fetch_add(1, std::memory_order_relaxed);
+        write_sum_.fetch_add(value, std::memory_order_relaxed);
+    } else if (reg == kCostNs) {
+        cost_ns_.store(std::min(reg_write_part(cost_ns(), part, size, value), kMaxCostNs));
+    } else {
+        guest_error("write to a read-only or reserved register (ignored)", offset);
+    }
+    return MemTx::Ok;
+}
+
+void MmioScratch::poison()
+{
+    freed_.store(true);
+    if (!realized()) realize();  // what reused memory would look like to a stale access
+}
+
+void MmioScratch::set_quarantine(bool on) { quarantine().on.store(on); }
+
+size_t MmioScratch::quarantined()
+{
+    std::lock_guard lk(quarantine().mutex);
+    return quarantine().held.size();
+}
+
+void MmioScratch::release_quarantine()
+{
+    std::vector<MmioScratch*> held;
+    {
+        std::lock_guard lk(quarantine().mutex);
+        held.swap(quarantine().held);
+    }
+    for (MmioScratch* p : held) {
+        p->~MmioScratch();
+        ::operator delete(p);
+    }
+}
+
+void MmioScratch::operator delete(MmioScratch* p, std::destroying_delete_t)
+{
+    Quarantine& q = quarantine();
+    if (q.on.load()) {
+        p->poison();
+        std::lock_guard lk(q.mutex);
+        q.held.push_back(p);
+        return;
+    }
+    p->~MmioScratch();
+    ::operator delete(p);
+}
+
+}  // namespace locklab
