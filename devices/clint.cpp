@@ -92,8 +92,10 @@ void Clint::evaluate_timer(unsigned hart)
 Clint::Decoded Clint::decode(hwaddr offset, unsigned size) const
 {
     const uint64_t harts = lines_.size();
-    if (offset < kMtimecmpBase)
-        return size == 4 && offset / 4 < harts ? Decoded{Reg::Msip, unsigned(offset / 4)} : Decoded{};
+    if (offset < kMtimecmpBase) {
+        if (size != 4) return {Reg::BadSize};  // msip is a 4-byte register (QEMU: a decode error)
+        return offset / 4 < harts ? Decoded{Reg::Msip, unsigned(offset / 4)} : Decoded{};
+    }
     if (offset < kMtimecmpBase + 8 * harts)
         return {Reg::Mtimecmp, unsigned((offset - kMtimecmpBase) / 8), unsigned(offset % 8)};
     if (offset >= kMtime && offset < kMtime + 8) return {Reg::Mtime, 0, unsigned(offset - kMtime)};
@@ -107,10 +109,10 @@ MemTx Clint::mmio_read(hwaddr offset, unsigned size, uint64_t& value)
     case Reg::Msip: value = msip_[d.hart]; return MemTx::Ok;
     case Reg::Mtimecmp: value = reg_read_part(mtimecmp_[d.hart], d.byte, size); return MemTx::Ok;
     case Reg::Mtime: value = reg_read_part(mtime(), d.byte, size); return MemTx::Ok;
+    case Reg::BadSize: return MemTx::AccessError;
     case Reg::Hole: break;
     }
-    guest_error("read of a reserved register or of a hart the board does not have", offset);
-    return MemTx::AccessError;
+    return reserved_read(offset, value);
 }
 
 MemTx Clint::mmio_write(hwaddr offset, unsigned size, uint64_t value)
@@ -126,10 +128,10 @@ MemTx Clint::mmio_write(hwaddr offset, unsigned size, uint64_t value)
         evaluate_timer(d.hart);
         return MemTx::Ok;
     case Reg::Mtime: set_mtime(reg_write_part(mtime(), d.byte, size, value)); return MemTx::Ok;
+    case Reg::BadSize: return MemTx::AccessError;
     case Reg::Hole: break;
     }
-    guest_error("write to a reserved register or to a hart the board does not have", offset);
-    return MemTx::AccessError;
+    return reserved_write(offset);
 }
 
 }  // namespace locklab

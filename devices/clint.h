@@ -5,8 +5,8 @@
 //   0x0000 + 4*hart   msip[hart]      bit 0 drives the hart's MSI line; reads back bit 0
 //   0x4000 + 8*hart   mtimecmp[hart]  MTI is level: high while mtime >= mtimecmp
 //   0xBFF8            mtime           10 MHz; writable (moves every hart's view of time)
-// Other offsets (including harts the board does not have) are holes: an access fault (QEMU logs
-// them and reads 0).
+// Other offsets (including harts the board does not have) read as 0 and ignore writes, logged once
+// (QEMU's behaviour); a non-4-byte msip access is an access fault.
 //
 // mtime = clock_ns(Virtual) * 10 MHz / 1e9 + delta; writing mtime changes delta. Writing mtimecmp at
 // or below mtime raises MTI at once; otherwise MTI drops and a Virtual-clock timer in the main
@@ -48,7 +48,7 @@ private:
     MemTx mmio_read(hwaddr offset, unsigned size, uint64_t& value) override;
     MemTx mmio_write(hwaddr offset, unsigned size, uint64_t value) override;
 
-    enum class Reg { Msip, Mtimecmp, Mtime, Hole };
+    enum class Reg { Msip, Mtimecmp, Mtime, Hole, BadSize };
     struct Decoded {
         Reg reg = Reg::Hole;
         unsigned hart = 0;

@@ -74,6 +74,13 @@ void add_soc(FdtWriter& w, unsigned harts, const Phandles& ph)
     w.prop_u32("interrupt-parent", ph.plic);
     w.end_node();
 
+    w.begin_node(node("hotplug", virt::kHotplugBase));  // locklab's own (devices/hotplug_controller.h)
+    w.prop_string("compatible", "locklab,hotplug-controller-1");
+    w.prop_reg64("reg", virt::kHotplugBase, virt::kHotplugSize);
+    w.prop_u32("interrupts", virt::kHotplugIrq);
+    w.prop_u32("interrupt-parent", ph.plic);
+    w.end_node();
+
     w.begin_node(node("clint", virt::kClintBase));
     w.prop_strings("compatible", {"sifive,clint0", "riscv,clint0"});
     w.prop_reg64("reg", virt::kClintBase, virt::kClintSize);

@@ -84,8 +84,7 @@ MemTx GoldfishRtc::mmio_read(hwaddr offset, unsigned, uint64_t& value)
     case kAlarmStatus: value = s_.alarm_running; return MemTx::Ok;
     default: break;
     }
-    guest_error("read of a reserved or write-only register", offset);
-    return MemTx::AccessError;
+    return reserved_read(offset, value);
 }
 
 MemTx GoldfishRtc::mmio_write(hwaddr offset, unsigned size, uint64_t value)
@@ -109,8 +108,7 @@ MemTx GoldfishRtc::mmio_write(hwaddr offset, unsigned size, uint64_t value)
         return MemTx::Ok;
     default: break;
     }
-    guest_error("write to a reserved or read-only register", offset);
-    return MemTx::AccessError;
+    return reserved_write(offset);
 }
 
 }  // namespace locklab

@@ -11,6 +11,7 @@
 //   0x14 CLEAR_ALARM   write disarms the alarm
 //   0x18 ALARM_STATUS  read: 1 while the alarm is armed
 //   0x1c CLEAR_INTERRUPT write lowers the pending interrupt
+// Other offsets (and reads of write-only registers) read as 0, writes to them are ignored; logged.
 // The line is level: pending && enabled. The alarm is a Realtime-clock timer in the main AioContext.
 #pragma once
 

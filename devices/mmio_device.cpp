@@ -33,6 +33,19 @@ void MmioDevice::guest_error(const char* what, hwaddr offset)
                id().empty() ? "" : " ", id(), what, offset);
 }
 
+MemTx MmioDevice::reserved_read(hwaddr offset, uint64_t& value)
+{
+    guest_error("read of a register that does not exist (reads as 0)", offset);
+    value = 0;
+    return MemTx::Ok;
+}
+
+MemTx MmioDevice::reserved_write(hwaddr offset)
+{
+    guest_error("write to a register that does not exist or is read-only (ignored)", offset);
+    return MemTx::Ok;
+}
+
 uint64_t MmioDevice::guest_errors() const
 {
     std::lock_guard lk(log_mutex_);

@@ -6,7 +6,8 @@
 //    takes before touching device state. MMIO callbacks already run under the active lock model (the
 //    dispatch path takes it); asynchronous callbacks must take the same protection themselves. Today
 //    that is the BQL (`global` lock model); issue 4 turns it into a lock-model choice, here only.
-//  - guest_error(): a guest doing something the device does not accept is logged once per kind.
+//  - guest_error(): a guest doing something the device does not accept is logged once per kind;
+//    reserved_read()/reserved_write() treat holes in the register map as QEMU does.
 //
 // "Device lock" in the devices' field comments means exactly this protection.
 #pragma once
@@ -58,6 +59,12 @@ protected:
         fn();
         guard().exchange(was_engaged);
     }
+
+    // A register the device does not have (a hole in its map, a hart the board lacks): as in QEMU,
+    // it reads as 0, writes are ignored, and the guest error is logged once. (Accesses of a size the
+    // region does not accept never get here: they are access faults.)
+    MemTx reserved_read(hwaddr offset, uint64_t& value);
+    MemTx reserved_write(hwaddr offset);
 
     // Logs "<type>: guest error: <what> (offset ...)" the first time `what` (a string literal naming
     // the kind of error) happens on this device; later occurrences are only counted.

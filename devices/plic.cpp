@@ -74,50 +74,42 @@ Plic::Decoded Plic::decode(hwaddr offset) const
     }
 }
 
+// Guest errors are logged before mutex_ is taken: it is a leaf lock.
 MemTx Plic::mmio_read(hwaddr offset, unsigned, uint64_t& value)
 {
     const Decoded d = decode(offset);
+    if (d.reg == Reg::Hole) return reserved_read(offset, value);
     std::lock_guard lk(mutex_);
     switch (d.reg) {
-    case Reg::Priority: value = priority_[d.index]; return MemTx::Ok;
-    case Reg::Pending: value = pending_[d.index]; return MemTx::Ok;
-    case Reg::Enable: value = enable_[d.index * words_ + d.word]; return MemTx::Ok;
-    case Reg::Threshold: value = threshold_[d.index]; return MemTx::Ok;
-    case Reg::ClaimComplete: value = claim(d.index); return MemTx::Ok;
+    case Reg::Priority: value = priority_[d.index]; break;
+    case Reg::Pending: value = pending_[d.index]; break;
+    case Reg::Enable: value = enable_[d.index * words_ + d.word]; break;
+    case Reg::Threshold: value = threshold_[d.index]; break;
+    case Reg::ClaimComplete: value = claim(d.index); break;
     case Reg::Hole: break;
     }
-    guest_error("read of a reserved register", offset);
-    return MemTx::AccessError;
+    return MemTx::Ok;
 }
 
 MemTx Plic::mmio_write(hwaddr offset, unsigned, uint64_t value)
 {
     const Decoded d = decode(offset);
     const auto v = uint32_t(value);
+    if (d.reg == Reg::Hole || d.reg == Reg::Pending) return reserved_write(offset);  // pending: read-only
+    if (d.reg == Reg::ClaimComplete && v >= num_sources_) {
+        guest_error("completion of a source that does not exist (ignored)", offset);
+        return MemTx::Ok;
+    }
     std::lock_guard lk(mutex_);
     switch (d.reg) {
     case Reg::Priority:
         if (d.index != 0) priority_[d.index] = v & priority_mask_;  // source 0 does not exist
         break;
+    case Reg::Enable: enable_[d.index * words_ + d.word] = d.word == 0 ? v & ~1u : v; break;
+    case Reg::Threshold: threshold_[d.index] = v & priority_mask_; break;
+    case Reg::ClaimComplete: set_bit(claimed_, v, false); break;
     case Reg::Pending:
-        guest_error("write to the read-only pending bits (ignored)", offset);
-        return MemTx::Ok;
-    case Reg::Enable:
-        enable_[d.index * words_ + d.word] = d.word == 0 ? v & ~1u : v;
-        break;
-    case Reg::Threshold:
-        threshold_[d.index] = v & priority_mask_;
-        break;
-    case Reg::ClaimComplete:
-        if (v >= num_sources_) {
-            guest_error("completion of a source that does not exist (ignored)", offset);
-            return MemTx::Ok;
-        }
-        set_bit(claimed_, v, false);
-        break;
-    case Reg::Hole:
-        guest_error("write to a reserved register", offset);
-        return MemTx::AccessError;
+    case Reg::Hole: break;
     }
     update_outputs();
     return MemTx::Ok;

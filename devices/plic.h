@@ -7,7 +7,7 @@
 //   0x002000 + 0x80*ctx + 4*w   enable bits of ctx     bit 0 (source 0) reads 0
 //   0x200000 + 0x1000*ctx + 0   threshold of ctx       WARL like priority
 //   0x200000 + 0x1000*ctx + 4   read: claim; write: complete
-// Other offsets are holes: an access fault for the guest (QEMU logs them and reads 0).
+// Other offsets read as 0 and ignore writes, logged once (QEMU's behaviour).
 //
 // Semantics (QEMU's): an input at a high level sets its pending bit; a low level does not clear it
 // (pitfall 11: a device whose line stays high must drive it again to re-latch). A claim returns the

@@ -113,7 +113,7 @@ MemTx Uart16550::mmio_write(hwaddr offset, unsigned, uint64_t value)
     case kLcr: s_.lcr = v; break;
     case kMcr: write_mcr(v); break;
     case kLsr:
-    case kMsr: guest_error("write to a read-only status register (ignored)", offset); break;
+    case kMsr: return reserved_write(offset);  // read-only
     case kScr: s_.scr = v; break;
     }
     return MemTx::Ok;

@@ -51,13 +51,12 @@ VirtBoard::VirtBoard(const VirtBoardConfig& cfg, AddressSpace& as, AioContext& m
       finisher_(make_object<TestFinisher>(virt::kTestSize)),
       clint_(make_object<Clint>(virt::kClintSize, virt::kTimebaseHz, main_ctx, clint_lines(hart_irq_sinks))),
       plic_(make_object<Plic>(virt::kPlicSize, virt::kPlicSources, virt::kPlicPriorityBits,
-                              plic_context_lines(hart_irq_sinks)))
+                              plic_context_lines(hart_irq_sinks))),
+      rtc_(make_object<GoldfishRtc>(virt::kRtcSize, main_ctx, IrqLine(plic_.get(), virt::kRtcIrq))),
+      uart_(make_object<Uart16550>(virt::kUartSize, virt::kUartClockHz, main_ctx,
+                                   IrqLine(plic_.get(), virt::kUartIrq), make_char_sink(cfg.serial_out_path),
+                                   cfg.serial_in_fd))
 {
-    rtc_ = make_object<GoldfishRtc>(virt::kRtcSize, main_ctx, IrqLine(plic_.get(), virt::kRtcIrq));
-    uart_ = make_object<Uart16550>(virt::kUartSize, virt::kUartClockHz, main_ctx, IrqLine(plic_.get(), virt::kUartIrq),
-                                   make_char_sink(cfg.serial_out_path), cfg.serial_in_fd);
-
-
     std::vector<MmioDevice*> realized;
     try {
         for (auto [dev, base] : placements()) {

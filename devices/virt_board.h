@@ -67,9 +67,9 @@ private:
     std::unique_ptr<MemoryRegion> ram_;
     // Created at construction, immutable afterwards (the objects are thread-safe themselves).
     Ref<TestFinisher> finisher_;
-    Ref<GoldfishRtc> rtc_;
     Ref<Clint> clint_;
-    Ref<Plic> plic_;
+    Ref<Plic> plic_;  // before the devices whose lines it receives
+    Ref<GoldfishRtc> rtc_;
     Ref<Uart16550> uart_;
 };
 

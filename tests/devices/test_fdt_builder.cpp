@@ -187,3 +187,14 @@ TEST_CASE("A tree for many harts outgrows the first buffer and stays valid", "[d
     CHECK(t.u32("/cpus/cpu@63", "reg") == 63);
     CHECK(t.cells("/soc/plic@c000000", "interrupts-extended").size() == 64 * 4);
 }
+
+TEST_CASE("The hot-plug controller is described with its compatible, registers and PLIC source",
+          "[devices][fdt][hotplug]")
+{
+    Tree t({1, 128ull << 20, ""});
+    const std::string node = "/soc/hotplug@102000";
+    CHECK(t.compatible(node, "locklab,hotplug-controller-1"));
+    CHECK(t.cells(node, "reg") == reg(virt::kHotplugBase, virt::kHotplugSize));
+    CHECK(t.u32(node, "interrupts") == virt::kHotplugIrq);
+    CHECK(t.u32(node, "interrupt-parent") == t.phandle("/soc/plic@c000000"));
+}

@@ -7,27 +7,13 @@
 #include "devices/mmio_scratch.h"
 #include "devices/unplug_audit.h"
 #include "tests/devices/device_fixture.h"
+#include "tests/devices/scratch_quarantine.h"
 
 using namespace locklab;
 using namespace locklab::test;
 
 namespace {
 constexpr hwaddr kBase = 0x1100'0000;
-
-// Quarantine on for one test, released (and off) afterwards; audit counts reset on both ends.
-struct QuarantineScope {
-    QuarantineScope()
-    {
-        unplug_audit::reset_counts();
-        MmioScratch::set_quarantine(true);
-    }
-    ~QuarantineScope()
-    {
-        MmioScratch::set_quarantine(false);
-        MmioScratch::release_quarantine();
-        unplug_audit::reset_counts();
-    }
-};
 }  // namespace
 
 TEST_CASE("mmio-scratch identifies itself and numbers its instances in creation order",
@@ -122,7 +108,7 @@ TEST_CASE("An access that reaches mmio-scratch after its eject completed is coun
 TEST_CASE("A freed mmio-scratch in quarantine looks live but fails and counts every access",
           "[devices][mmio_scratch][unplug_audit]")
 {
-    QuarantineScope q;
+    ScratchQuarantine q;
     auto d = make_object<MmioScratch>();
     MmioScratch* raw = d.get();
     d->realize();
