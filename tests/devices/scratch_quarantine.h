@@ -5,6 +5,7 @@
 
 #include "devices/mmio_scratch.h"
 #include "devices/unplug_audit.h"
+#include "locking/rcu.h"
 
 namespace locklab::test {
 
@@ -12,6 +13,7 @@ class ScratchQuarantine {
 public:
     ScratchQuarantine()
     {
+        rcu_barrier();  // devices earlier tests released are freed before the quarantine starts
         unplug_audit::reset_counts();
         MmioScratch::set_quarantine(true);
     }

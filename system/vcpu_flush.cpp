@@ -1,0 +1,28 @@
+#include "system/vcpu_flush.h"
+
+#include <atomic>
+
+namespace locklab {
+
+void flush_all_harts(const std::vector<std::unique_ptr<rv::Hart>>& harts, std::function<void()> done)
+{
+    if (harts.empty()) {
+        done();
+        return;
+    }
+    struct Pending {
+        std::atomic<size_t> left;     // atomic: harts that have not flushed yet
+        std::function<void()> done;   // immutable; called by whichever hart brings `left` to 0
+    };
+    auto pending = std::make_shared<Pending>(harts.size(), std::move(done));
+    for (const auto& h : harts) {
+        rv::Hart* hart = h.get();
+        hart->run_on_cpu([hart, pending] {
+            hart->tlb_flush();
+            hart->code_flush();
+            if (pending->left.fetch_sub(1, std::memory_order_acq_rel) == 1) pending->done();
+        });
+    }
+}
+
+}  // namespace locklab
