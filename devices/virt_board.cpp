@@ -53,6 +53,7 @@ VirtBoard::VirtBoard(const VirtBoardConfig& cfg, AddressSpace& as, AioContext& m
       plic_(make_object<Plic>(virt::kPlicSize, virt::kPlicSources, virt::kPlicPriorityBits,
                               plic_context_lines(hart_irq_sinks))),
       rtc_(make_object<GoldfishRtc>(virt::kRtcSize, main_ctx, IrqLine(plic_.get(), virt::kRtcIrq))),
+      hotplug_(make_object<HotplugController>(virt::kHotplugSize, IrqLine(plic_.get(), virt::kHotplugIrq))),
       uart_(make_object<Uart16550>(virt::kUartSize, virt::kUartClockHz, main_ctx,
                                    IrqLine(plic_.get(), virt::kUartIrq), make_char_sink(cfg.serial_out_path),
                                    cfg.serial_in_fd))
@@ -87,8 +88,8 @@ VirtBoard::~VirtBoard()
 
 std::vector<std::pair<MmioDevice*, uint64_t>> VirtBoard::placements() const
 {
-    return {{finisher_.get(), virt::kTestBase}, {rtc_.get(), virt::kRtcBase}, {clint_.get(), virt::kClintBase},
-            {plic_.get(), virt::kPlicBase},     {uart_.get(), virt::kUartBase}};
+    return {{finisher_.get(), virt::kTestBase}, {rtc_.get(), virt::kRtcBase},   {hotplug_.get(), virt::kHotplugBase},
+            {clint_.get(), virt::kClintBase},   {plic_.get(), virt::kPlicBase}, {uart_.get(), virt::kUartBase}};
 }
 
 void VirtBoard::reset()

@@ -1,6 +1,7 @@
 // VirtBoard: QEMU's `virt` machine minus the harts (DESIGN.md "The guest machine"): RAM at
-// 0x8000'0000, the test finisher, goldfish RTC, CLINT, PLIC and UART at their `virt` addresses, the
-// interrupt wiring between them and the harts, and the device tree that describes it all.
+// 0x8000'0000, the test finisher, goldfish RTC, CLINT, PLIC and UART at their `virt` addresses,
+// locklab's hot-plug controller (its slots are filled by system/hotplug.h), the interrupt wiring
+// between them and the harts, and the device tree that describes it all.
 //
 // The constructor creates, realizes, resets and maps every device; the destructor unmaps (one FlatView
 // publication) and unrealizes them. Both run in the main-loop thread or while the loop is not
@@ -17,6 +18,7 @@
 
 #include "devices/clint.h"
 #include "devices/goldfish_rtc.h"
+#include "devices/hotplug_controller.h"
 #include "devices/plic.h"
 #include "devices/test_finisher.h"
 #include "devices/uart16550.h"
@@ -49,6 +51,7 @@ public:
     Plic& plic() { return *plic_; }
     Uart16550& uart() { return *uart_; }
     GoldfishRtc& rtc() { return *rtc_; }
+    HotplugController& hotplug() { return *hotplug_; }
     TestFinisher& finisher() { return *finisher_; }
 
     // System reset: every device back to its power-on state (the constructor ends with one). The
@@ -70,6 +73,7 @@ private:
     Ref<Clint> clint_;
     Ref<Plic> plic_;  // before the devices whose lines it receives
     Ref<GoldfishRtc> rtc_;
+    Ref<HotplugController> hotplug_;
     Ref<Uart16550> uart_;
 };
 

@@ -206,3 +206,16 @@ TEST_CASE("Bad board configurations are refused with a clear error", "[devices][
     uint64_t v = 0;
     CHECK(as.read(virt::kUartBase, 1, v) == MemTx::Unassigned);  // nothing stayed mapped
 }
+
+TEST_CASE("The hot-plug controller is mapped at its address and its events reach the PLIC as source 12",
+          "[devices][board][hotplug]")
+{
+    BoardBench b;
+    CHECK(read_reg(b.as, virt::kHotplugBase + HotplugController::kMagic, 4) == HotplugController::kMagicValue);
+    b.route(virt::kHotplugIrq, 0);
+    CHECK_FALSE(b.hart[0].level(virt::kHartMei));
+    b.board->hotplug().slot_inserted(HotplugController::kFirstResearchSlot, HotplugController::SlotType::MmioScratch,
+                                     0x1000, true);
+    CHECK(b.hart[0].level(virt::kHartMei));
+    CHECK(b.claim(0) == virt::kHotplugIrq);
+}
