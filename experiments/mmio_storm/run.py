@@ -208,42 +208,36 @@ def measure(lab, point, runs, script=None):
     return results[len(results) // 2]
 
 
-def run_matrix(args, lab, models):
+def run_points(lab, points, runs, script=None):
+    """Measures each (pattern, vCPUs, model, lifetime) point, with the hot-plug script if given;
+    a progress line per point. Returns the rows and the failures."""
     rows, failures = [], []
-    points = [(pat, n, m, lt) for pat in args.patterns for m in models for lt in args.lifetimes
-              for n in range(1, args.max_vcpus + 1)]
     progress = Progress(len(points))
     for pat, n, m, lt in points:
+        what = f"{pat + (' +churn' if script else ''):14} {m:14} {lt:14} {n} vCPU"
         try:
-            r = measure(lab, (pat, n, m, lt), args.runs)
-            rows.append(dict(pattern=pat, vcpus=n, model=m, lifetime=lt, churn=0, **r))
-            progress.step(f"{pat:7} {m:14} {lt:14} {n} vCPU: {r['ops_per_s'] / 1e6:6.2f} Mops/s, "
-                          f"p50 {r['p50_ns']:.0f} ns, p99 {r['p99_ns']:.0f} ns")
+            r = measure(lab, (pat, n, m, lt), runs, script)
+            rows.append(dict(pattern=pat, vcpus=n, model=m, lifetime=lt, churn=int(bool(script)), **r))
+            progress.step(f"{what}: {r['ops_per_s'] / 1e6:6.2f} Mops/s, p50 {r['p50_ns']:.0f} ns, "
+                          f"p99 {r['p99_ns']:.0f} ns" + (f", {len(r['removals_ms'])} removals" if script else ""))
         except RunFailed as e:
-            failures.append(f"{pat} {m} {lt} {n} vCPU: {e}")
-            progress.step(f"{pat:7} {m:14} {lt:14} {n} vCPU: FAILED")
+            failures.append(f"{what}: {e}")
+            progress.step(f"{what}: FAILED")
     progress.finish()
     return rows, failures
 
 
-def run_churn(args, lab, models, rows):
-    """Private pattern at the largest vCPU count, with and without hot-plug churn on another slot."""
-    script = churn_script(args.out)
+def run_matrix(args, lab, models):
+    points = [(pat, n, m, lt) for pat in args.patterns for m in models for lt in args.lifetimes
+              for n in range(1, args.max_vcpus + 1)]
+    return run_points(lab, points, args.runs)
+
+
+def run_churn(args, lab, models):
+    """The private pattern on 2 vCPUs (or 1) while a device is added and removed on another slot."""
     n = min(2, args.max_vcpus)
-    churn_rows, failures = [], []
-    progress = Progress(len(models) * len(args.lifetimes))
-    for m in models:
-        for lt in args.lifetimes:
-            try:
-                r = measure(lab, ("private", n, m, lt), args.runs, script)
-                churn_rows.append(dict(pattern="private", vcpus=n, model=m, lifetime=lt, churn=1, **r))
-                progress.step(f"churn {m:14} {lt:14} {n} vCPU: {r['ops_per_s'] / 1e6:6.2f} Mops/s, "
-                              f"{len(r['removals_ms'])} removals")
-            except RunFailed as e:
-                failures.append(f"churn {m} {lt} {n} vCPU: {e}")
-                progress.step(f"churn {m:14} {lt:14} {n} vCPU: FAILED")
-    progress.finish()
-    return churn_rows, failures
+    points = [("private", n, m, lt) for m in models for lt in args.lifetimes]
+    return run_points(lab, points, args.runs, churn_script(args.out))
 
 
 CSV_FIELDS = ["pattern", "model", "lifetime", "vcpus", "churn", "total_ops", "span_s", "ops_per_s", "p50_ns",
@@ -429,7 +423,7 @@ def main():
     elif "private" not in args.patterns:
         notes.append("hot-plug churn not measured: it runs on the private pattern, which was not measured")
     else:
-        churn_rows, churn_failures = run_churn(args, lab, models, rows)
+        churn_rows, churn_failures = run_churn(args, lab, models)
         failures += churn_failures
     notes += [f"FAILED: {f}" for f in failures]
     write_csv(os.path.join(args.out, "results.csv"), rows + churn_rows)
