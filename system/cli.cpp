@@ -36,11 +36,11 @@ const std::map<std::string, std::string> kQemuOptions = {
     {"-machine", "--machine"}, {"-M", "--machine"}, {"-kernel", "--kernel"}, {"-bios", "--bios"},
     {"-smp", "--smp"},         {"-nographic", "--nographic"}, {"-serial", "--serial"},
     {"-cpu", "--cpu"},         {"-append", "--append"}, {"-object", "--object"},
-    {"-display", "--display"}, {"-no-reboot", "--no-reboot"},
+    {"-display", "--display"}, {"-no-reboot", "--no-reboot"}, {"-device", "--device"},
 };
 // QEMU options that exist but are not implemented (yet): a clear error instead of silence.
 const char* const kQemuUnsupported[] = {
-    "-device", "-drive", "-netdev", "-nic", "-monitor", "-qmp", "-S", "-s", "-gdb", "-icount",
+    "-drive", "-netdev", "-nic", "-monitor", "-qmp", "-S", "-s", "-gdb", "-icount",
     "-accel", "-enable-kvm", "-initrd", "-dtb", "-global", "-chardev", "-fsdev", "-blockdev",
     "-rtc", "-action", "-incoming", "-loadvm", "-snapshot", "-hda", "-cdrom", "-vga", "-audiodev",
     "-usb", "-numa", "-trace", "-plugin", "-semihosting", "-semihosting-config", "-overcommit",
@@ -153,6 +153,13 @@ CliResult parse_command_line(const std::vector<std::string>& raw_args)
         a->add_option("-D", cfg.log_file, "Write traces to this file instead of stderr");
         a->add_flag("--stats", cfg.stats, "At exit print per-hart retired instructions and wall time (JSON, stderr)");
         a->add_option("--object", objects, "QEMU -object (e.g. iothread,id=io0)");
+        a->add_option("--device", cfg.devices,
+                      "Add a device before the guest starts: mmio-scratch[,id=ID][,cost=NS][,slot=N] (the only "
+                      "type so far; it goes into a research slot of the hot-plug controller)")
+            ->allow_extra_args(false);  // one spec per -device: never the image that follows
+        a->add_option("--hotplug-script", cfg.hotplug_script,
+                      "Replay device adds and removes during the run: lines '<ms> add mmio-scratch id=s1 "
+                      "cost=200' and '<ms> del s1 [surprise]' (system/hotplug_script.h)");
         a->add_flag("--no-reboot", cfg.no_reboot, "Exit instead of resetting when the guest requests a reset");
         auto& li = cfg.lock_instrumentation;
         a->add_flag("--lock-stats", li.lock_stats, "At exit print per-lock-class contention statistics (stderr)");
@@ -202,6 +209,9 @@ CliResult parse_command_line(const std::vector<std::string>& raw_args)
         if (display != "none") throw UsageError(fmt::format("-display {}: locklab has no display", display));
         if (!objects.empty())
             throw UsageError(fmt::format("-object {}: objects are not supported yet", objects.front()));
+        for (const auto& d : cfg.devices)
+            if (d.substr(0, d.find_first_of(", ")) != "mmio-scratch")
+                throw UsageError(fmt::format("-device {}: only mmio-scratch can be added so far", d));
         cfg.smp = parse_smp(smp);
         cfg.ram_size = parse_size(mem);
         if (threads == "multi") cfg.threads = ThreadMode::Multi;

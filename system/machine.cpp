@@ -15,6 +15,7 @@
 #include "locking/lock_model.h"
 #include "memory/lifetime_policy.h"
 #include "system/elf_loader.h"
+#include "system/vcpu_flush.h"
 
 namespace locklab {
 
@@ -58,12 +59,31 @@ Machine::Machine(MachineConfig cfg) : cfg_(std::move(cfg))
     board_ = std::make_unique<VirtBoard>(bc, as_, main_ctx_, sinks);
     board_->set_shutdown_handler([this](ShutdownRequest r) { on_shutdown(r); });
     for (auto& h : harts_) h->time_source = [this] { return board_->clint().mtime(); };
+    install_hotplug();
     install_tracing();
     load_and_reset();
 }
 
+void Machine::install_hotplug()
+{
+    hotplug_ = std::make_unique<HotplugManager>(as_, main_ctx_, &board_->hotplug(), [this](std::function<void()> done) {
+        flush_all_harts(harts_, std::move(done));
+    });
+    for (const auto& d : cfg_.devices) {
+        try {
+            hotplug_->device_add(parse_device_spec(d), /*notify_guest=*/false);
+        } catch (const std::exception& e) {
+            throw std::runtime_error(fmt::format("-device {}: {}", d, e.what()));
+        }
+    }
+    if (!cfg_.hotplug_script.empty())
+        hotplug_script_ = std::make_unique<HotplugScriptPlayer>(load_hotplug_script(cfg_.hotplug_script), *hotplug_, main_ctx_);
+}
+
 Machine::~Machine()
 {
+    hotplug_script_.reset();
+    hotplug_.reset();  // before the board: it takes its devices out of the controller's slots
     board_.reset();
     if (log_ != stderr) std::fclose(log_);
 }
@@ -161,6 +181,7 @@ void Machine::run_single()
         for (auto& h : harts_) {
             if (stop_.load(std::memory_order_acquire)) break;
             if (h->wfi) {
+                h->process_queued_work();  // cross-vCPU work does not wait for the hart to wake
                 if (!h->wfi_wakeup_pending()) continue;
                 h->wfi = false;
             }
@@ -178,6 +199,7 @@ void Machine::run_single()
 int Machine::run()
 {
     auto t0 = std::chrono::steady_clock::now();
+    if (hotplug_script_) hotplug_script_->start();
     for (;;) {
         if (cfg_.threads == ThreadMode::Single) run_single();
         else run_multi();

@@ -15,6 +15,8 @@
 #include "devices/virt_board.h"
 #include "loop/aio_context.h"
 #include "memory/address_space.h"
+#include "system/hotplug.h"
+#include "system/hotplug_script.h"
 #include "system/machine_config.h"
 
 namespace locklab {
@@ -33,6 +35,7 @@ private:
     void run_single();
     void vcpu_loop(rv::Hart& h);
     void on_shutdown(const ShutdownRequest& r);
+    void install_hotplug();
     void install_tracing();
     void print_stats(double wall_seconds) const;
 
@@ -41,6 +44,8 @@ private:
     AioContext main_ctx_{"main"};
     std::vector<std::unique_ptr<rv::Hart>> harts_;
     std::unique_ptr<VirtBoard> board_;
+    std::unique_ptr<HotplugManager> hotplug_;               // main thread (main_ctx_'s home)
+    std::unique_ptr<HotplugScriptPlayer> hotplug_script_;   // main thread; --hotplug-script only
     uint64_t fdt_addr_ = 0;
 
     std::atomic<bool> stop_{false};      // atomic: set by the finisher (vCPU thread), read everywhere

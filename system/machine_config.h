@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "locking/lock_instrumentation.h"
 
@@ -30,6 +31,8 @@ struct MachineConfig {
     bool stats = false;          // --stats: per-hart instruction counts and wall time at exit
     std::string lock_model = "global";
     std::string lifetime = "ref-per-access";
+    std::vector<std::string> devices;  // -device: cold-plugged before the guest runs (system/hotplug.h)
+    std::string hotplug_script;  // --hotplug-script FILE (system/hotplug_script.h)
     bool no_reboot = false;      // a guest reset request ends the run instead of restarting
     LockInstrumentationOptions lock_instrumentation;  // --lock-stats[-json], --lockdep, --trace
 };

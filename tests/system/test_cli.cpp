@@ -34,12 +34,27 @@ TEST_CASE("QEMU spellings configure the same machine as `locklab run`", "[system
 
 TEST_CASE("unsupported QEMU options are refused, not ignored", "[system][cli]")
 {
-    CHECK_THROWS_WITH(translate_qemu_args({"-kernel", "x", "-device", "virtio-blk-device"}),
-                      Catch::Contains("'-device' is not supported"));
+    CHECK_THROWS_WITH(translate_qemu_args({"-kernel", "x", "-drive", "file=disk.img"}),
+                      Catch::Contains("'-drive' is not supported"));
     CHECK_FALSE(parse_command_line({"-kernel", "x.elf", "-bios", "default"}).config);
     CHECK_FALSE(parse_command_line({"-kernel", "x.elf", "-machine", "sifive_u"}).config);
     CHECK_FALSE(parse_command_line({"-kernel", "x.elf", "-smp", "0"}).config);
     CHECK(parse_command_line({"-kernel", "x.elf", "-smp", "0"}).exit_code != 0);
+}
+
+TEST_CASE("-device adds mmio-scratch devices and refuses every other type", "[system][cli][hotplug]")
+{
+    auto q = parse_command_line({"-kernel", "x.elf", "-device", "mmio-scratch,id=s0,cost=200", "-device",
+                                 "mmio-scratch", "--hotplug-script", "plan.txt"});
+    REQUIRE(q.config);
+    CHECK(q.config->devices == std::vector<std::string>{"mmio-scratch,id=s0,cost=200", "mmio-scratch"});
+    CHECK(q.config->hotplug_script == "plan.txt");
+    auto r = parse_command_line({"run", "--device", "mmio-scratch,id=s0", "x.elf"});
+    REQUIRE(r.config);
+    CHECK(r.config->kernel == "x.elf");
+    CHECK(r.config->devices == std::vector<std::string>{"mmio-scratch,id=s0"});
+    CHECK_FALSE(parse_command_line({"-kernel", "x.elf", "-device", "virtio-blk-device"}).config);
+    CHECK_FALSE(parse_command_line({"-kernel", "x.elf", "-device", "mmio-scratchy"}).config);
 }
 
 TEST_CASE("trace and threading options", "[system][cli]")
