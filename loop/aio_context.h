@@ -17,6 +17,13 @@
 // (acquire/release on an RFifoLock, ContextLocking) and run_exclusive/run_in_context.
 // IOThreads: loop/iothread.h; the main loop: loop/main_loop.h; drained sections and context moves:
 // loop/drainable.h; waiting for a condition while serving a loop: loop/aio_wait.h.
+//
+// QEMU names, for readers of its documentation: aio_poll = poll, aio_notify = notify,
+// aio_bh_new/qemu_bh_schedule = new_bh/BottomHalf::schedule, aio_bh_schedule_oneshot =
+// schedule_oneshot, aio_set_fd_handler = set_fd_handler, aio_timer_new/timer_mod =
+// new_timer/Timer::mod, aio_context_acquire/release = acquire/release, aio_wait_bh_oneshot =
+// run_in_context, qemu_get_aio_context = main_context, qemu_get_current_aio_context =
+// current_context, AIO_WAIT_WHILE = aio_wait_while, bdrv_drained_begin/end = drained_begin/end.
 #pragma once
 
 #include <cstdint>
