@@ -147,6 +147,8 @@ def parse_run(stdout, stderr, lock_stats, vcpus):
     wall_s = json.loads(stats[1])["wall_seconds"]
     wait_ns = sum(c["wait"]["total"] for c in lock_stats.get("classes", []))
     return dict(total_ops=total_ops, span_s=span_s, ops_per_s=total_ops / span_s if span_s else 0.0,
+                rate_sum=sum(h["ops"] / (h["ticks"] * TICK_S) for h in harts if h["ticks"]),
+                overlap=sum(h["ticks"] for h in harts) / int(span[4]) if int(span[4]) else 0.0,
                 p50_ns=statistics.median(h["p50_ns"] for h in harts), p99_ns=max(h["p99_ns"] for h in harts),
                 wall_s=wall_s, wait_share=wait_ns * 1e-9 / (vcpus * wall_s) if wall_s else 0.0,
                 lock_classes={c["name"]: c["wait"]["total"] for c in lock_stats.get("classes", [])},
@@ -240,7 +242,8 @@ def run_churn(args, lab, models):
     return run_points(lab, points, args.runs, churn_script(args.out))
 
 
-CSV_FIELDS = ["pattern", "model", "lifetime", "vcpus", "churn", "total_ops", "span_s", "ops_per_s", "p50_ns",
+CSV_FIELDS = ["pattern", "model", "lifetime", "vcpus", "churn", "total_ops", "span_s", "ops_per_s", "rate_sum", "overlap",
+              "p50_ns",
               "p99_ns", "wall_s", "wait_share", "removals", "removal_p50_ms", "removal_max_ms"]
 
 
@@ -301,14 +304,19 @@ def pick(rows, **key):
     return found[0] if found else None
 
 
-def summary(args, lab, rows, churn_rows, models, skipped_models, notes):
+def summary(args, lab, rows, churn_rows, models, skipped_models, notes, load_before):
     cores = os.cpu_count()
+    load_after = os.getloadavg()[0]
     L = [f"# MMIO storm, {datetime.datetime.now():%Y-%m-%d %H:%M}", "",
          f"locklab `{lab.binary}`, {'quick' if args.quick else 'full'} run, vCPUs 1..{args.max_vcpus}, "
          f"{args.runs} run(s) per point (median throughput kept), mmio-scratch cost {args.cost} ns, "
-         f"host: {cores} cores (shared with other work while this ran). Round trip = one store and one load "
+         f"host: {cores} cores, load average {load_before:.1f} at the start and {load_after:.1f} at the end "
+         f"(with a load above the core count the vCPU threads wait for a core: the p99 and the "
+         f"throughput show it). Round trip = one store and one load "
          f"(interpreter); latencies are per round trip, from rdtime over batches of 50 (p50 = median of "
-         f"the harts' medians, p99 = worst hart's p99). Lock wait share = total lock wait in "
+         f"the harts' medians, p99 = worst hart's p99). Mops/s = all harts' round trips / (last end - first "
+         f"start); overlap = sum of the harts' run times / that span (N when all N ran side by side the "
+         f"whole time, less when the host did not give them N cores at once). Lock wait share = total lock wait in "
          f"--lock-stats-json / (vCPUs x wall time).", "",
          f"Models measured: {', '.join(models) or 'none'}." +
          ("" if not skipped_models else " Skipped (locklab refused them): " +
@@ -335,7 +343,7 @@ def summary(args, lab, rows, churn_rows, models, skipped_models, notes):
             a = pick(rows, pattern="private", vcpus=1, model=m, lifetime=lt, churn=0)
             b = pick(rows, pattern="private", vcpus=n_hi, model=m, lifetime=lt, churn=0)
             if a and b and a["ops_per_s"]:
-                scaling.append((m, lt, b["ops_per_s"] / a["ops_per_s"]))
+                scaling.append((m, lt, b["ops_per_s"] / a["ops_per_s"], b["overlap"]))
     if scaling and n_hi > 1:
         best_model = "per-device" if any(s[0] == "per-device" for s in scaling) else None
         rel = [s for s in scaling if s[0] == best_model] or scaling
@@ -343,7 +351,7 @@ def summary(args, lab, rows, churn_rows, models, skipped_models, notes):
         need = TARGET_SCALING * n_hi
         L.append(f"| per-device model on private devices scales >= {TARGET_SCALING}xN on N cores (N = {n_hi}: "
                  f">= {need:.1f}x) | {top[0]}/{top[1]}: {top[2]:.2f}x from 1 to {n_hi} vCPUs; all: " +
-                 ", ".join(f"{m}/{lt} {s:.2f}x" for m, lt, s in scaling) +
+                 ", ".join(f"{m}/{lt} {s:.2f}x (harts overlapped {o:.2f} of {n_hi})" for m, lt, s, o in scaling) +
                  f" | {'met' if top[2] >= need else 'missed'}{'' if best_model else ' (no per-device model yet)'} |")
     else:
         L.append("| per-device scaling >= 0.8xN | not measured (needs 2 vCPUs on private devices) | - |")
@@ -380,11 +388,12 @@ def summary(args, lab, rows, churn_rows, models, skipped_models, notes):
     L.append("| ref-per-access vs snapshot-ref on a shared device (measured) | " +
              ("; ".join(shared) + " | measured |" if shared else "not measured | - |"))
 
-    L += ["", "## All points", "", "| pattern | model | lifetime | vCPUs | Mops/s | p50 ns | p99 ns | lock wait |",
-          "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+    L += ["", "## All points", "",
+          "| pattern | model | lifetime | vCPUs | Mops/s | overlap | p50 ns | p99 ns | lock wait |",
+          "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for r in rows + churn_rows:
         L.append(f"| {r['pattern']}{' +churn' if r['churn'] else ''} | {r['model']} | {r['lifetime']} | "
-                 f"{r['vcpus']} | {r['ops_per_s'] / 1e6:.2f} | {r['p50_ns']:.0f} | {r['p99_ns']:.0f} | "
+                 f"{r['vcpus']} | {r['ops_per_s'] / 1e6:.2f} | {r['overlap']:.2f} | {r['p50_ns']:.0f} | {r['p99_ns']:.0f} | "
                  f"{r['wait_share'] * 100:.1f}% |")
     L += ["", "Plots: throughput.png, latency.png, lock_wait.png. Data: results.csv.", ""]
     return "\n".join(L)
@@ -394,6 +403,7 @@ def main():
     args = parse_args()
     os.makedirs(args.out, exist_ok=True)
     lab = Locklab(args)
+    load_before = os.getloadavg()[0]
     notes = []
     models, skipped, not_yet = discover_models(lab, args.models.split(",") if args.models else None)
     if not_yet and not args.models:
@@ -431,7 +441,7 @@ def main():
         no_plots = plot(args.out, rows, args, models)
         if no_plots:
             notes.append(no_plots)
-    text = summary(args, lab, rows, churn_rows, models, skipped, notes)
+    text = summary(args, lab, rows, churn_rows, models, skipped, notes, load_before)
     with open(os.path.join(args.out, "summary.md"), "w") as f:
         f.write(text)
     print(text)
