@@ -157,14 +157,15 @@ def parse_run(stdout, stderr, lock_stats, vcpus):
 
 
 def discover_models(lab, wanted):
-    """Lock models to measure, and those skipped with the reason. Without a list, the models are
-    those locklab names when refusing an unknown one ("... unknown (available: a, b)"), else the
-    models DESIGN.md names, each kept only if locklab accepts it."""
+    """Lock models to measure, those refused (with locklab's reason), and the models of DESIGN.md
+    locklab refused. Without a list: the names locklab gives when refusing an unknown model
+    ("... unknown (available: a, b)") and DESIGN.md's, each kept only if locklab accepts it."""
     candidates = wanted
     if not candidates:
         ok, why = lab.accepts("--lock-model", "no-such-model")
         listed = re.search(r"available: ([^)]*)\)", why)
-        candidates = re.findall(r"[\w-]+", listed[1]) if listed and not ok else list(KNOWN_MODELS)
+        named = re.findall(r"[\w-]+", listed[1]) if listed and not ok else []
+        candidates = list(dict.fromkeys(named + list(KNOWN_MODELS)))
     kept, skipped = [], {}
     for m in candidates:
         ok, why = lab.accepts("--lock-model", m)
@@ -172,8 +173,7 @@ def discover_models(lab, wanted):
             kept.append(m)
         else:
             skipped[m] = why
-    not_yet = [m for m in KNOWN_MODELS if m not in candidates]
-    return kept, skipped, not_yet
+    return kept, skipped
 
 
 def churn_script(folder):
@@ -405,9 +405,7 @@ def main():
     lab = Locklab(args)
     load_before = os.getloadavg()[0]
     notes = []
-    models, skipped, not_yet = discover_models(lab, args.models.split(",") if args.models else None)
-    if not_yet and not args.models:
-        notes.append(f"lock models of DESIGN.md this locklab does not have yet: {', '.join(not_yet)}")
+    models, skipped = discover_models(lab, args.models.split(",") if args.models else None)
     if not models:
         sys.exit("run.py: locklab accepted none of the lock models: " + "; ".join(f"{m}: {w}" for m, w in skipped.items()))
     lifetimes = []
