@@ -4,7 +4,6 @@
 
 #include <array>
 #include <atomic>
-#include <chrono>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -64,13 +63,6 @@ LockClass& LockClass::by_id(unsigned id)
     if (id >= r.count.load(std::memory_order_acquire))
         throw std::out_of_range("no lock class with id " + std::to_string(id));
     return *r.by_id[id].load(std::memory_order_relaxed);
-}
-
-uint64_t lockstat_now_ns()
-{
-    return std::chrono::duration_cast<std::chrono::nanoseconds>(
-               std::chrono::steady_clock::now().time_since_epoch())
-        .count();
 }
 
 bool lock_timing_enabled() { return instrumentation_features() & (kFeatureStats | kFeatureTrace); }

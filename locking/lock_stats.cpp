@@ -102,7 +102,11 @@ void LockClassStats::merge(const LockClassStats& o)
     hold.merge(o.hold);
 }
 
-void lockstats_enable(bool on) { instrumentation_set(kFeatureStats, on); }
+void lockstats_enable(bool on)
+{
+    if (on) lockstat_now_ns();  // calibrates the clock now rather than inside the first lock
+    instrumentation_set(kFeatureStats, on);
+}
 bool lockstats_enabled() { return instrumentation_features() & kFeatureStats; }
 
 void lockstats_reset()

@@ -72,6 +72,25 @@ TEST_CASE("a quantile is the upper bound of its bucket capped at the maximum", "
     CHECK(LatencyStats{}.quantile(0.5) == 0);
 }
 
+TEST_CASE("the lock clock runs at the rate of steady_clock and never goes back", "[locking][lockstats]")
+{
+    using namespace std::chrono;
+    auto steady = [] { return uint64_t(duration_cast<nanoseconds>(steady_clock::now().time_since_epoch()).count()); };
+    const uint64_t t0 = lockstat_now_ns(), s0 = steady();
+    uint64_t last = t0;
+    bool monotonic = true;
+    for (int i = 0; i < 100000; ++i) {
+        const uint64_t t = lockstat_now_ns();
+        monotonic = monotonic && t >= last;
+        last = t;
+    }
+    CHECK(monotonic);
+    std::this_thread::sleep_for(milliseconds(50));
+    const uint64_t dt = lockstat_now_ns() - t0, ds = steady() - s0;
+    // Within 1% plus 2 ms (this thread may be preempted between reading the two clocks).
+    CHECK(double(dt) == Approx(double(ds)).margin(0.01 * double(ds) + 2e6));
+}
+
 TEST_CASE("statistics from several threads merge into exact per-class counts and histograms",
           "[locking][lockstats]")
 {
