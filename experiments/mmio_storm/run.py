@@ -287,6 +287,8 @@ def plot(out, rows, args, models):
             ax.set_xticks(range(1, args.max_vcpus + 1))
             if log:
                 ax.set_yscale("log")
+            else:
+                ax.set_ylim(bottom=0)
             ax.grid(alpha=0.3)
         axes[0][0].legend(fontsize=7)
         fig.tight_layout()
