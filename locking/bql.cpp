@@ -1,28 +1,17 @@
 #include "locking/bql.h"
 
-#include <cassert>
-#include <mutex>
-
 namespace locklab {
-namespace {
-std::mutex g_bql;                    // the lock itself
-thread_local bool t_bql_held = false; // home thread only: whether this thread holds g_bql
-}  // namespace
 
-void bql_lock()
+InstrumentedLock& bql_instance()
 {
-    assert(!t_bql_held && "BQL is not recursive");
-    g_bql.lock();
-    t_bql_held = true;
+    // Destroyed at exit like any static (freeing its work queue), after every thread that used it
+    // was joined: vCPUs and IOThreads are joined before main() returns.
+    static InstrumentedLock bql("bql");
+    return bql;
 }
 
-void bql_unlock()
-{
-    assert(t_bql_held);
-    t_bql_held = false;
-    g_bql.unlock();
-}
-
-bool bql_locked() { return t_bql_held; }
+void bql_lock(const std::source_location& site) { bql_instance().lock(site); }
+void bql_unlock() { bql_instance().unlock(); }
+bool bql_locked() { return bql_instance().held_by_me(); }
 
 }  // namespace locklab

@@ -1,0 +1,37 @@
+#include "locking/lock_impl_spin.h"
+
+#include <thread>
+
+namespace locklab {
+namespace {
+
+constexpr unsigned kMaxPauses = 64;  // backoff cap: about a microsecond of pauses, then yield
+
+inline void cpu_pause()
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    asm volatile("yield");
+#endif
+}
+
+}  // namespace
+
+void SpinLock::lock_slow()
+{
+    unsigned pauses = 1;
+    for (;;) {
+        while (locked_.load(std::memory_order_relaxed)) {
+            if (pauses < kMaxPauses) {
+                for (unsigned i = 0; i < pauses; ++i) cpu_pause();
+                pauses *= 2;
+            } else {
+                std::this_thread::yield();
+            }
+        }
+        if (!locked_.exchange(true, std::memory_order_acquire)) return;
+    }
+}
+
+}  // namespace locklab
