@@ -47,6 +47,7 @@ MemTx dispatch_mmio(AddressSpace& as, MemAccess& a)
     if (pin.gone()) return MemTx::DeviceGone;
     LockHold hold = current_lock_model().enter(owner ? owner->lock_domain()  // 5. lock model
                                                      : board_lock_domain());
+    if (hold.refused()) return MemTx::AccessError;                // would break the lock order
     if (!owner) return call_region(mr, offset, a);                // no device: no guard to check
     if (!owner->realized()) return MemTx::DeviceGone;             // unplugged while we waited
     ReentrancyHold engaged(owner->guard());                       // 6. re-entrancy guard
