@@ -22,6 +22,9 @@ Clint::Clint(uint64_t region_size, uint64_t timebase_hz, AioContext& ctx, std::v
       msip_(lines_.size()),
       timers_(lines_.size())
 {
+    // Its state is under its own lock; it only drives hart lines (lock-free) and arms timers
+    // (callable from any thread). The hot device: every hart reads mtime.
+    lock_domain().bql_free = true;
     if (timebase_hz_ == 0 || timebase_hz_ > kNsPerSecond)
         throw std::invalid_argument(fmt::format("clint: timebase {} Hz out of range 1..1e9", timebase_hz_));
     if (lines_.empty() || kMsipBase + 4 * lines_.size() > kMtimecmpBase ||
@@ -33,12 +36,12 @@ Clint::Clint(uint64_t region_size, uint64_t timebase_hz, AioContext& ctx, std::v
 void Clint::do_realize()
 {
     for (unsigned h = 0; h < timers_.size(); ++h)
-        timers_[h] = ctx_.new_timer(ClockType::Virtual, [this, h] { run_async([&] { evaluate_timer(h); }); });
+        timers_[h] = ctx_.new_timer(ClockType::Virtual, [this, h] { run_async([this, h] { evaluate_timer(h); }); });
 }
 
 void Clint::do_unrealize()
 {
-    DeviceLockGuard lock;
+    DeviceLockGuard lock(*this);
     for (auto& t : timers_) t.reset();  // deleting a timer disarms it: no callback after unrealize
 }
 

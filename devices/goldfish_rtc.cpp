@@ -7,6 +7,7 @@ namespace locklab {
 GoldfishRtc::GoldfishRtc(uint64_t region_size, AioContext& ctx, IrqLine irq)
     : MmioDevice("goldfish_rtc", region_size, 4, 4), ctx_(ctx), irq_(irq)
 {
+    lock_domain().bql_free = true;  // its own lock suffices: a timer and a PLIC line (the PLIC's leaf lock)
 }
 
 void GoldfishRtc::do_realize()
@@ -16,7 +17,7 @@ void GoldfishRtc::do_realize()
 
 void GoldfishRtc::do_unrealize()
 {
-    DeviceLockGuard lock;
+    DeviceLockGuard lock(*this);
     alarm_.reset();  // no alarm callback after unrealize
     s_.alarm_running = false;
 }

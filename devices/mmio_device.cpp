@@ -1,6 +1,10 @@
 #include "devices/mmio_device.h"
 
+#include <stdexcept>
+
 #include <fmt/format.h>
+
+#include "loop/aio_context.h"
 
 namespace locklab {
 
@@ -20,8 +24,41 @@ MmioDevice::MmioDevice(const char* type, uint64_t size, unsigned min_access, uns
 
 void MmioDevice::reset()
 {
-    DeviceLockGuard lock;
+    DeviceLockGuard lock(*this);
     if (realized()) do_reset();
+}
+
+MmioDevice::DeviceLockGuard::DeviceLockGuard(MmioDevice& d, const std::source_location& site)
+    : hold_(lock_model_for(d.lock_domain()).enter(d.lock_domain(), site))
+{
+    if (hold_.refused())
+        throw std::logic_error(fmt::format("{}: device lock wanted while holding the BQL (lock order: "
+                                           "device lock first, then the BQL)",
+                                           d.type_name()));
+}
+
+namespace {
+
+// An event loop as the lock models' executor: deferred work runs there as a one-shot BH.
+AsyncExecutor executor_for(AioContext& ctx)
+{
+    return {[](void* c, AsyncWork w) { static_cast<AioContext*>(c)->schedule_oneshot(std::move(w)); }, &ctx};
+}
+
+}  // namespace
+
+void MmioDevice::submit_async(AsyncWork work, const std::source_location& site)
+{
+    AioContext* ctx = current_context();
+    if (!ctx) {  // not an event loop's thread: nowhere to defer to, so wait for the lock here
+        DeviceLockGuard lock(*this, site);
+        work();
+        return;
+    }
+    const AsyncExecutor ex = executor_for(*ctx);
+    LockDomain& d = lock_domain();
+    if (lock_model_for(d).run_async(d, work, ex, site) == AsyncOutcome::Skipped)
+        ex.post([this, work, site] { submit_async(work, site); });  // `work` keeps this device alive
 }
 
 void MmioDevice::guest_error(const char* what, hwaddr offset)

@@ -3,9 +3,11 @@
 // register decoding. It also holds the two policies every device shares:
 //
 //  - run_async(): the protection asynchronous work (timer and fd-handler callbacks in an AioContext)
-//    takes before touching device state. MMIO callbacks already run under the active lock model (the
-//    dispatch path takes it); asynchronous callbacks must take the same protection themselves. Today
-//    that is the BQL (`global` lock model); issue 4 turns it into a lock-model choice, here only.
+//    takes before touching device state. MMIO callbacks already run under the device's lock model
+//    (the dispatch path takes it); asynchronous callbacks go through the same model's asynchronous
+//    side (locking/lock_model.h), here and nowhere else: under `global` they take the BQL, under
+//    `per-device` the device lock (or the BQL if the device is not bql_free), under the trylock
+//    models they may run later or on another thread (the vCPU that holds the lock).
 //  - guest_error(): a guest doing something the device does not accept is logged once per kind;
 //    reserved_read()/reserved_write() treat holes in the register map as QEMU does.
 //
@@ -15,10 +17,11 @@
 #include <cstdint>
 #include <mutex>
 #include <set>
+#include <source_location>
 #include <string>
 #include <string_view>
 
-#include "locking/bql.h"
+#include "locking/lock_model.h"
 #include "memory/memory_region.h"
 #include "qom/device.h"
 
@@ -34,9 +37,17 @@ public:
     uint64_t guest_errors() const;  // how many guest errors this device has seen
 
 protected:
-    // The device lock for work that does not arrive through the dispatch path (timer and fd-handler
-    // callbacks, unrealize): the BQL today (see the header comment).
-    using DeviceLockGuard = BqlLockGuard;
+    // The device lock for work that does not arrive through the dispatch path (reset, unrealize):
+    // whatever the device's lock model takes for a vCPU access, nothing if this thread holds it
+    // already. Throws std::logic_error if that is a device lock and this thread holds the BQL (the
+    // lock order forbids it: take the device lock first).
+    class DeviceLockGuard {
+    public:
+        explicit DeviceLockGuard(MmioDevice& d, const std::source_location& site = std::source_location::current());
+
+    private:
+        LockHold hold_;
+    };
 
     // `type` is a string literal: the QOM type name, the lock class and the region name.
     MmioDevice(const char* type, uint64_t size, unsigned min_access, unsigned max_access);
@@ -49,15 +60,22 @@ protected:
 
     // Runs `fn` as asynchronous device work: under the device lock, with the device marked engaged in
     // its re-entrancy guard (so `fn` cannot re-enter its own MMIO through DMA), and not at all once the
-    // device is unrealized (a timer or fd event that raced with unplug).
+    // device is unrealized (a timer or fd event that raced with unplug). Call it from the thread of
+    // the event loop the event arrived in. Depending on the lock model `fn` runs before run_async
+    // returns, or later — on this loop (a retry, a wake-up) or on the vCPU thread that holds the
+    // lock (trylock-queue) — so it captures by value what it uses (the device is kept alive for it)
+    // and re-checks its condition, like a timer callback that raced with a del().
     template <class F>
-    void run_async(F&& fn)
+    void run_async(F fn, const std::source_location& site = std::source_location::current())
     {
-        DeviceLockGuard lock;
-        if (!realized()) return;
-        const bool was_engaged = guard().exchange(true);
-        fn();
-        guard().exchange(was_engaged);
+        submit_async(
+            [self = Ref<MmioDevice>(this), fn = std::move(fn)] {
+                if (!self->realized()) return;
+                const bool was_engaged = self->guard().exchange(true);
+                fn();
+                self->guard().exchange(was_engaged);
+            },
+            site);
     }
 
     // A register the device does not have (a hole in its map, a hart the board lacks): as in QEMU,
@@ -71,6 +89,10 @@ protected:
     void guest_error(const char* what, hwaddr offset);
 
 private:
+    // Hands `work` (run_async's wrapper) to the lock model's asynchronous side, with the calling
+    // thread's event loop as the executor; retries it on that loop's next pass if it was skipped.
+    void submit_async(AsyncWork work, const std::source_location& site);
+
     const char* const type_;
     MemoryRegion region_;
 

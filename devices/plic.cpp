@@ -21,6 +21,7 @@ Plic::Plic(uint64_t region_size, unsigned num_sources, unsigned priority_bits,
       output_level_(context_lines.size()),
       outputs_(std::move(context_lines))
 {
+    lock_domain().bql_free = true;  // its state is under mutex_, a leaf; outputs go to lock-free harts
     if (num_sources < 2 || num_sources > 1024 || priority_bits < 1 || priority_bits > 31)
         throw std::invalid_argument(fmt::format("plic: {} sources / {} priority bits out of range",
                                                 num_sources, priority_bits));

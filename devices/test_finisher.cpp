@@ -4,7 +4,10 @@
 
 namespace locklab {
 
-TestFinisher::TestFinisher(uint64_t region_size) : MmioDevice("riscv.sifive.test", region_size, 2, 4) {}
+TestFinisher::TestFinisher(uint64_t region_size) : MmioDevice("riscv.sifive.test", region_size, 2, 4)
+{
+    lock_domain().bql_free = true;  // stateless; the shutdown handler only sets atomics and wakes threads
+}
 
 MemTx TestFinisher::mmio_read(hwaddr, unsigned, uint64_t& value)
 {
