@@ -5,6 +5,10 @@
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include "locking/lock_impl.h"
+#include "locking/lock_model.h"
 
 namespace locklab {
 
@@ -124,7 +128,7 @@ CliResult parse_command_line(const std::vector<std::string>& raw_args)
     std::string machine = "virt", bios = "none", cpu = "rv64", debug, smp = "1", mem = "128M", threads = "multi",
                 serial = "stdio", display = "none";
     std::string positional_kernel;
-    std::vector<std::string> objects;
+    std::vector<std::string> objects, device_locks;
     bool nographic = false;
     std::string lockdep;
 
@@ -146,7 +150,15 @@ CliResult parse_command_line(const std::vector<std::string>& raw_args)
                       "thread with instruction-counted time, deterministic")
             ->capture_default_str();
         a->add_option("--slice", cfg.slice, "Instructions per hart turn")->capture_default_str();
-        a->add_option("--lock-model", cfg.lock_model, "MMIO lock model: global")->capture_default_str();
+        a->add_option("--lock-model", cfg.lock_model, "MMIO lock model: " + fmt::format("{}", fmt::join(lock_model_names(), ", ")))
+            ->capture_default_str();
+        a->add_option("--lock-impl", cfg.lock_impl,
+                      "What device locks and the BQL are built on: " + fmt::format("{}", fmt::join(lock_impl_names(), ", ")))
+            ->capture_default_str();
+        a->add_option("--device-lock", device_locks,
+                      "TYPE=MODEL: devices of TYPE (a device type, or one word of it: clint, plic, serial, rtc, "
+                      "test) follow lock model MODEL instead of --lock-model; repeatable")
+            ->allow_extra_args(false);
         a->add_option("--lifetime", cfg.lifetime, "Device lifetime policy: ref-per-access, snapshot-ref")
             ->capture_default_str();
         a->add_option("-d", debug, "Trace items, comma separated: in_asm (decoded blocks), exec (every instruction)");
@@ -223,6 +235,12 @@ CliResult parse_command_line(const std::vector<std::string>& raw_args)
         else if (serial != "stdio" && serial != "mon:stdio")
             throw UsageError(fmt::format("-serial {}: supported are stdio, mon:stdio, file:PATH, none", serial));
         if (!debug.empty()) apply_debug_flags(debug, cfg);
+        for (const auto& dl : device_locks) {
+            const size_t eq = dl.find('=');
+            if (eq == 0 || eq == std::string::npos || eq + 1 == dl.size())
+                throw UsageError(fmt::format("--device-lock {}: expected TYPE=MODEL, e.g. clint=per-device", dl));
+            cfg.device_locks.emplace_back(dl.substr(0, eq), dl.substr(eq + 1));
+        }
         if (!lockdep.empty() && !parse_lockdep_mode(lockdep, cfg.lock_instrumentation.lockdep))
             throw UsageError(fmt::format("--lockdep={}: expected warn or abort", lockdep));
     } catch (const UsageError& e) {

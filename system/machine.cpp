@@ -7,11 +7,13 @@
 
 #include <boost/thread/thread.hpp>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "cpu/disasm.h"
 #include "devices/virt_memmap.h"
 #include "locking/bql.h"
 #include "locking/lock_instrumentation.h"
+#include "locking/lock_impl.h"
 #include "locking/lock_model.h"
 #include "memory/lifetime_policy.h"
 #include "system/elf_loader.h"
@@ -29,9 +31,7 @@ Machine::Machine(MachineConfig cfg) : cfg_(std::move(cfg))
     if (cfg_.smp == 0 || cfg_.smp > 64) throw std::runtime_error(fmt::format("-smp {}: must be 1..64", cfg_.smp));
     if (cfg_.ram_size < (1ull << 20) || cfg_.ram_size > (64ull << 30))
         throw std::runtime_error(fmt::format("-m: RAM size {:#x} must be between 1 MiB and 64 GiB", cfg_.ram_size));
-    auto model = make_lock_model(cfg_.lock_model);
-    if (!model) throw std::runtime_error(fmt::format("--lock-model {}: unknown (available: global)", cfg_.lock_model));
-    set_lock_model(std::move(model));
+    install_lock_models();
     LifetimePolicy lp;
     if (!parse_lifetime_policy(cfg_.lifetime, lp))
         throw std::runtime_error(
@@ -60,6 +60,7 @@ Machine::Machine(MachineConfig cfg) : cfg_(std::move(cfg))
     board_->set_shutdown_handler([this](ShutdownRequest r) { on_shutdown(r); });
     for (auto& h : harts_) h->time_source = [this] { return board_->clint().mtime(); };
     install_hotplug();
+    warn_unmatched_device_locks();
     install_tracing();
     load_and_reset();
 }
@@ -86,6 +87,35 @@ Machine::~Machine()
     hotplug_.reset();  // before the board: it takes its devices out of the controller's slots
     board_.reset();
     if (log_ != stderr) std::fclose(log_);
+}
+
+void Machine::install_lock_models()
+{
+    // Before any device exists: a device's lock is made on the implementation current at its
+    // construction, and its model override is resolved then.
+    const auto impl = parse_lock_impl(cfg_.lock_impl);
+    if (!impl)
+        throw std::runtime_error(fmt::format("--lock-impl {}: unknown (available: {})", cfg_.lock_impl,
+                                             fmt::join(lock_impl_names(), ", ")));
+    set_lock_impl(*impl);
+    auto model = make_lock_model(cfg_.lock_model);
+    if (!model)
+        throw std::runtime_error(fmt::format("--lock-model {}: unknown (available: {})", cfg_.lock_model,
+                                             fmt::join(lock_model_names(), ", ")));
+    set_lock_model(std::move(model));
+    clear_device_lock_models();
+    for (const auto& [type, name] : cfg_.device_locks)
+        if (!set_device_lock_model(type, name))
+            throw std::runtime_error(fmt::format("--device-lock {}={}: unknown lock model (available: {})", type,
+                                                 name, fmt::join(lock_model_names(), ", ")));
+}
+
+void Machine::warn_unmatched_device_locks() const
+{
+    for (const auto& [type, name] : cfg_.device_locks)
+        if (device_lock_model_matches(type) == 0)
+            fmt::print(stderr, "locklab: --device-lock {}={}: no device matches '{}' (a device type, or one word of it)\n",
+                       type, name, type);
 }
 
 void Machine::load_and_reset()

@@ -30,6 +30,8 @@ public:
     int run();
 
 private:
+    void install_lock_models();  // --lock-impl, --lock-model, --device-lock
+    void warn_unmatched_device_locks() const;
     void load_and_reset();
     void run_multi();
     void run_single();

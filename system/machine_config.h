@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "locking/lock_instrumentation.h"
@@ -30,6 +31,9 @@ struct MachineConfig {
     std::string log_file;        // -D: where traces go (default stderr)
     bool stats = false;          // --stats: per-hart instruction counts and wall time at exit
     std::string lock_model = "global";
+    std::string lock_impl = "mutex";  // --lock-impl: what device locks and the BQL are (locking/lock_impl.h)
+    // --device-lock TYPE=MODEL, in command-line order: devices matching TYPE follow MODEL
+    std::vector<std::pair<std::string, std::string>> device_locks;
     std::string lifetime = "ref-per-access";
     std::vector<std::string> devices;  // -device: cold-plugged before the guest runs (system/hotplug.h)
     std::string hotplug_script;  // --hotplug-script FILE (system/hotplug_script.h)
