@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include "locking/site_lock_guard.h"
+
 namespace locklab {
 
 Plic::Plic(uint64_t region_size, unsigned num_sources, unsigned priority_bits,
@@ -33,7 +35,7 @@ Plic::Plic(uint64_t region_size, unsigned num_sources, unsigned priority_bits,
 
 void Plic::do_reset()
 {
-    std::lock_guard lk(mutex_);
+    SiteLockGuard lk(mutex_);
     for (auto* v : {&priority_, &pending_, &claimed_, &enable_, &threshold_}) std::fill(v->begin(), v->end(), 0);
     update_outputs();
 }
@@ -48,7 +50,7 @@ void Plic::set_irq(unsigned source, bool level)
 {
     if (source == 0 || source >= num_sources_) return;  // wiring error: no such input
     if (!level) return;  // a low level leaves pending alone (QEMU's sifive_plic)
-    std::lock_guard lk(mutex_);
+    SiteLockGuard lk(mutex_);
     set_bit(pending_, source, true);
     update_outputs();
 }
@@ -80,7 +82,7 @@ MemTx Plic::mmio_read(hwaddr offset, unsigned, uint64_t& value)
 {
     const Decoded d = decode(offset);
     if (d.reg == Reg::Hole) return reserved_read(offset, value);
-    std::lock_guard lk(mutex_);
+    SiteLockGuard lk(mutex_);
     switch (d.reg) {
     case Reg::Priority: value = priority_[d.index]; break;
     case Reg::Pending: value = pending_[d.index]; break;
@@ -101,7 +103,7 @@ MemTx Plic::mmio_write(hwaddr offset, unsigned, uint64_t value)
         guest_error("completion of a source that does not exist (ignored)", offset);
         return MemTx::Ok;
     }
-    std::lock_guard lk(mutex_);
+    SiteLockGuard lk(mutex_);
     switch (d.reg) {
     case Reg::Priority:
         if (d.index != 0) priority_[d.index] = v & priority_mask_;  // source 0 does not exist
