@@ -42,7 +42,7 @@ TEST_CASE("unsupported QEMU options are refused, not ignored", "[system][cli]")
     CHECK(parse_command_line({"-kernel", "x.elf", "-smp", "0"}).exit_code != 0);
 }
 
-TEST_CASE("-device adds mmio-scratch devices and refuses every other type", "[system][cli][hotplug]")
+TEST_CASE("The device option adds mmio-scratch devices and refuses every other type", "[system][cli][hotplug]")
 {
     auto q = parse_command_line({"-kernel", "x.elf", "-device", "mmio-scratch,id=s0,cost=200", "-device",
                                  "mmio-scratch", "--hotplug-script", "plan.txt"});
