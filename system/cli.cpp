@@ -180,6 +180,8 @@ CliResult parse_command_line(const std::vector<std::string>& raw_args)
                     "Lock-order validator: report lock order cycles and keep running (--lockdep, "
                     "--lockdep=warn) or abort (--lockdep=abort)");
         a->add_option("--trace", li.trace_file, "Write a Chrome/Perfetto trace of lock waits/holds and MMIO");
+        a->add_flag("--lockdep-demo", cfg.lockdep_demo,
+                    "Map the lockdep demo device (a lock order inversion for --lockdep to find) at 0x103000");
     };
     CLI::App* run = app.add_subcommand("run", "Run a guest image on the virt board");
     add_machine_options(run);

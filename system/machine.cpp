@@ -58,6 +58,7 @@ Machine::Machine(MachineConfig cfg) : cfg_(std::move(cfg))
     bc.bootargs = cfg_.bootargs;
     board_ = std::make_unique<VirtBoard>(bc, as_, main_ctx_, sinks);
     board_->set_shutdown_handler([this](ShutdownRequest r) { on_shutdown(r); });
+    if (cfg_.lockdep_demo) lockdep_demo_ = std::make_unique<LockdepDemoPlug>(as_, main_ctx_);
     for (auto& h : harts_) h->time_source = [this] { return board_->clint().mtime(); };
     install_hotplug();
     warn_unmatched_device_locks();

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "cpu/hart.h"
+#include "devices/lockdep_demo.h"
 #include "devices/virt_board.h"
 #include "loop/aio_context.h"
 #include "memory/address_space.h"
@@ -48,6 +49,7 @@ private:
     std::unique_ptr<VirtBoard> board_;
     std::unique_ptr<HotplugManager> hotplug_;               // main thread (main_ctx_'s home)
     std::unique_ptr<HotplugScriptPlayer> hotplug_script_;   // main thread; --hotplug-script only
+    std::unique_ptr<LockdepDemoPlug> lockdep_demo_;  // --lockdep-demo only
     uint64_t fdt_addr_ = 0;
 
     std::atomic<bool> stop_{false};      // atomic: set by the finisher (vCPU thread), read everywhere

@@ -39,6 +39,7 @@ struct MachineConfig {
     std::string hotplug_script;  // --hotplug-script FILE (system/hotplug_script.h)
     bool no_reboot = false;      // a guest reset request ends the run instead of restarting
     LockInstrumentationOptions lock_instrumentation;  // --lock-stats[-json], --lockdep, --trace
+    bool lockdep_demo = false;   // --lockdep-demo: map devices/lockdep_demo.h's device
 };
 
 }  // namespace locklab
