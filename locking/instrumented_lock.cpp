@@ -60,6 +60,15 @@ void InstrumentedLock::unlock()
 {
     if (!held_by_me())
         throw std::logic_error("unlock of lock \"" + class_.name() + "\" by a thread that does not hold it");
+    if (!deferred_work_enabled()) {  // no model defers work: nothing can be queued (work_queue.h)
+        release();
+        return;
+    }
+    unlock_and_settle();
+}
+
+void InstrumentedLock::unlock_and_settle()
+{
     // Outlives every use of *this below: deferred work may hold the last reference on our owner.
     std::vector<DeferredWork::Item> handled;
     for (;;) {

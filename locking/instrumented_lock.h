@@ -52,6 +52,7 @@ public:
 private:
     void acquired(bool contended, uint64_t wait_start, const std::source_location& site);
     void release();  // hooks, owner, raw unlock: the release itself, without the deferred work
+    void unlock_and_settle();  // unlock() when some model defers work: the queue before and after
 
     LockClass& class_;  // immutable
     RawLock raw_;       // the lock itself; its kind changes only through set_impl

@@ -142,7 +142,7 @@ protected:
 class TrylockLockModel final : public LockModel {
 public:
     enum class WhenBusy { Skip, Queue, Notify };
-    explicit TrylockLockModel(WhenBusy when_busy) : when_busy_(when_busy) {}
+    explicit TrylockLockModel(WhenBusy when_busy);
     std::string_view name() const override;
     WhenBusy when_busy() const { return when_busy_; }
 

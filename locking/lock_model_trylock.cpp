@@ -7,6 +7,11 @@
 
 namespace locklab {
 
+TrylockLockModel::TrylockLockModel(WhenBusy when_busy) : when_busy_(when_busy)
+{
+    if (when_busy != WhenBusy::Skip) deferred_work_enable();  // before any lock can be deferred to
+}
+
 std::string_view TrylockLockModel::name() const
 {
     switch (when_busy_) {

@@ -18,6 +18,7 @@ namespace locklab {
 
 void DeferredWork::push(Item item)
 {
+    deferred_work_enable();  // normally set long before, by the model (work_queue.h)
     queue_.push(std::move(item));
     count_.fetch_add(1, std::memory_order_acq_rel);
 }
@@ -43,6 +44,6 @@ void DeferredWork::run(const AsyncWork& work)
     }
 }
 
-bool DeferredWork::settle_after_release() { return count_.fetch_add(0, std::memory_order_acq_rel) != 0; }
+bool DeferredWork::settle() { return count_.fetch_add(0, std::memory_order_acq_rel) != 0; }
 
 }  // namespace locklab

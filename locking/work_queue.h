@@ -15,6 +15,11 @@
 // of the two always sees the other: if the pusher's try failed because the lock was still held, the
 // holder's later look sees the item (see work_queue.cpp).
 //
+// Cost: the look after each release is a read-modify-write (a few ns), paid only once some lock
+// model that defers work exists (deferred_work_enable(), called by the trylock-queue and
+// trylock-notify models when they are made). Such a model must therefore be made before the
+// threads that take locks start — as set_lock_model() and --device-lock do, at start-up.
+//
 // Budget: none. Items come from event loops, at most one per event, so a holder drains at most what
 // the loops produced while it held the lock; the literature's warning (a holder kept busy draining
 // others' work loses latency) is measured by the experiments, not guessed at here.
@@ -30,6 +35,11 @@
 #include "locking/async_executor.h"
 
 namespace locklab {
+
+// Whether a lock model that defers work has been made in this process (sticky).
+inline std::atomic<bool> g_deferred_work_enabled{false};
+inline void deferred_work_enable() { g_deferred_work_enabled.store(true, std::memory_order_seq_cst); }
+inline bool deferred_work_enabled() { return g_deferred_work_enabled.load(std::memory_order_relaxed); }
 
 class DeferredWork {
 public:
@@ -55,11 +65,13 @@ public:
     void run_held(std::vector<Item>& handled);
 
     // Right after the lock's release, by the thread that released it: whether items are queued (the
-    // caller then tries the lock again and, if it gets it, deals with them).
-    bool settle_after_release();
+    // caller then tries the lock again and, if it gets it, deals with them). Free (false at once)
+    // while no deferring model exists.
+    bool settle_after_release() { return deferred_work_enabled() && settle(); }
 
 private:
     static void run(const AsyncWork& work);
+    bool settle();
 
     // std::allocator rather than TBB's cache-aligned one: its pages then come from malloc, which
     // ThreadSanitizer tracks (TBB's allocator reuses pages behind its back: false races).
