@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string_view>
 #include <thread>
@@ -79,6 +80,37 @@ auto recorder(Seen& seen, Probe& p)
     };
 }
 
+void check_ran_once_protected(const Seen& seen)
+{
+    CHECK(seen.runs == 1);
+    CHECK(seen.under_device_lock);
+    CHECK(seen.engaged);
+}
+
+// A bql_free Probe under `model` whose asynchronous work, submitted from this thread's loop, found
+// the device busy: a vCPU thread holds its lock until the test releases it.
+struct BusyProbe {
+    ScopedLockModel model;
+    Loop loop;
+    Ref<Probe> p = make_object<Probe>(true);
+    Seen seen;
+    std::optional<HeldByThread> vcpu;
+
+    explicit BusyProbe(std::string_view model_name) : model(model_name)
+    {
+        p->realize();
+        vcpu.emplace(current_lock_model(), p->lock_domain());
+        p->async(recorder(seen, *p));
+        loop.passes(3);
+    }
+    ~BusyProbe()
+    {
+        vcpu.reset();
+        p->unrealize();
+    }
+    bool ran() { return poll_until(loop.ctx, [&] { return seen.runs > 0; }); }
+};
+
 }  // namespace
 
 TEST_CASE("Under every lock model a device's asynchronous work runs under the lock the model picks, engaged",
@@ -107,81 +139,44 @@ TEST_CASE("Under every lock model a device's asynchronous work runs under the lo
 TEST_CASE("trylock-skip retries a busy device's work on the loop's next passes until the lock is free",
           "[devices][mmio][lock_model]")
 {
-    ScopedLockModel m("trylock-skip");
-    Loop loop;
-    Ref<Probe> p = make_object<Probe>(true);
-    p->realize();
-    Seen seen;
-    {
-        HeldByThread vcpu(current_lock_model(), p->lock_domain());
-        p->async(recorder(seen, *p));
-        loop.passes(5);  // each pass retries and is skipped again
-        CHECK(seen.runs == 0);
-    }
-    REQUIRE(poll_until(loop.ctx, [&] { return seen.runs > 0; }));
-    CHECK(seen.runs == 1);
-    CHECK(seen.under_device_lock);
-    CHECK(seen.engaged);
-    p->unrealize();
+    BusyProbe b("trylock-skip");
+    b.loop.passes(5);  // each pass retries and is skipped again
+    CHECK(b.seen.runs == 0);
+    b.vcpu->release();
+    REQUIRE(b.ran());
+    check_ran_once_protected(b.seen);
 }
 
 TEST_CASE("trylock-queue has the vCPU holding the device lock run the device's work before it releases",
           "[devices][mmio][lock_model]")
 {
-    ScopedLockModel m("trylock-queue");
-    Loop loop;
-    Ref<Probe> p = make_object<Probe>(true);
-    p->realize();
-    Seen seen;
-    HeldByThread vcpu(current_lock_model(), p->lock_domain());
-    p->async(recorder(seen, *p));
-    loop.passes(3);
-    CHECK(seen.runs == 0);
-    vcpu.release();
-    CHECK(seen.runs == 1);
-    CHECK(seen.thread == vcpu.id());
-    CHECK(seen.under_device_lock);
-    CHECK(seen.engaged);
-    p->unrealize();
+    BusyProbe b("trylock-queue");
+    CHECK(b.seen.runs == 0);
+    b.vcpu->release();
+    check_ran_once_protected(b.seen);
+    CHECK(b.seen.thread == b.vcpu->id());
 }
 
 TEST_CASE("trylock-notify runs a busy device's work on its loop once the lock is released",
           "[devices][mmio][lock_model]")
 {
-    ScopedLockModel m("trylock-notify");
-    Loop loop;
-    Ref<Probe> p = make_object<Probe>(true);
-    p->realize();
-    Seen seen;
-    HeldByThread vcpu(current_lock_model(), p->lock_domain());
-    p->async(recorder(seen, *p));
-    loop.passes(3);
-    CHECK(seen.runs == 0);
-    vcpu.release();
-    REQUIRE(poll_until(loop.ctx, [&] { return seen.runs > 0; }));
-    CHECK(seen.runs == 1);
-    CHECK(seen.thread == std::this_thread::get_id());
-    CHECK(seen.under_device_lock);
-    CHECK(seen.engaged);
-    p->unrealize();
+    BusyProbe b("trylock-notify");
+    CHECK(b.seen.runs == 0);
+    b.vcpu->release();
+    REQUIRE(b.ran());
+    check_ran_once_protected(b.seen);
+    CHECK(b.seen.thread == std::this_thread::get_id());
 }
 
 TEST_CASE("Deferred asynchronous work of a device unplugged meanwhile does not run", "[devices][mmio][lock_model]")
 {
     for (std::string_view model : {"trylock-skip", "trylock-queue", "trylock-notify"}) {
         INFO("lock model " << model);
-        ScopedLockModel m(model);
-        Loop loop;
-        Ref<Probe> p = make_object<Probe>(true);
-        p->realize();
-        Seen seen;
-        {
-            HeldByThread vcpu(current_lock_model(), p->lock_domain());
-            p->async(recorder(seen, *p));
-            p->unrealize();  // the holder is the one unplugging it, as HotplugManager does
-        }
-        loop.passes(5);
-        CHECK(seen.runs == 0);
+        BusyProbe b(model);
+        b.p->unrealize();  // by the lock's holder, as HotplugManager unplugs
+        b.vcpu->release();
+        b.loop.passes(5);
+        CHECK(b.seen.runs == 0);
     }
 }
 

@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include <atomic>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -21,6 +22,34 @@ std::unique_ptr<LockModel> trylock(TrylockLockModel::WhenBusy b)
 {
     return std::make_unique<TrylockLockModel>(b);
 }
+
+// A trylock model, a bql_free device whose lock a vCPU thread holds until the test releases it, and
+// an event loop's executor; submit() hands the model work that records where and how it ran.
+struct BusyDevice {
+    std::unique_ptr<LockModel> model;
+    ListExecutor ex;
+    LockDomain d{"test.trylock.busy"};
+    std::optional<HeldByThread> vcpu;
+    int runs = 0;
+    bool under_device = false;
+    std::thread::id ran_on;
+
+    explicit BusyDevice(TrylockLockModel::WhenBusy b) : model(trylock(b))
+    {
+        d.bql_free = true;
+        vcpu.emplace(*model, d);
+    }
+    AsyncOutcome submit()
+    {
+        return model->run_async(d,
+                                [this] {
+                                    ++runs;
+                                    under_device = d.lock.held_by_me();
+                                    ran_on = std::this_thread::get_id();
+                                },
+                                ex.executor());
+    }
+};
 
 }  // namespace
 
@@ -44,65 +73,41 @@ TEST_CASE("Trylock models run asynchronous work at once when the lock is free", 
 TEST_CASE("trylock-skip leaves work for a busy lock undone and runs it when retried after the release",
           "[locking][lock_model][trylock]")
 {
-    auto model = trylock(TrylockLockModel::WhenBusy::Skip);
-    ListExecutor ex;
-    LockDomain d("test.trylock.skip");
-    d.bql_free = true;
-    int runs = 0;
-    HeldByThread vcpu(*model, d);
-    CHECK(model->run_async(d, [&] { ++runs; }, ex.executor()) == AsyncOutcome::Skipped);
-    vcpu.release();
-    CHECK(runs == 0);
-    CHECK(ex.pending() == 0);  // the model posts nothing: retrying is the caller's business
-    CHECK(model->run_async(d, [&] { ++runs; }, ex.executor()) == AsyncOutcome::Ran);
-    CHECK(runs == 1);
+    BusyDevice b(TrylockLockModel::WhenBusy::Skip);
+    CHECK(b.submit() == AsyncOutcome::Skipped);
+    b.vcpu->release();
+    CHECK(b.runs == 0);
+    CHECK(b.ex.pending() == 0);  // the model posts nothing: retrying is the caller's business
+    CHECK(b.submit() == AsyncOutcome::Ran);
+    CHECK(b.runs == 1);
 }
 
 TEST_CASE("trylock-queue hands work for a busy lock to the holder who runs it once before releasing",
           "[locking][lock_model][trylock]")
 {
-    auto model = trylock(TrylockLockModel::WhenBusy::Queue);
-    ListExecutor ex;
-    LockDomain d("test.trylock.queue");
-    d.bql_free = true;
-    int runs = 0;
-    std::thread::id ran_on;
-    bool held_by_runner = false;
-    HeldByThread vcpu(*model, d);
-    CHECK(model->run_async(d,
-                           [&] {
-                               ++runs;
-                               ran_on = std::this_thread::get_id();
-                               held_by_runner = d.lock.held_by_me();
-                           },
-                           ex.executor()) == AsyncOutcome::Queued);
-    CHECK(runs == 0);  // the holder has not released yet
-    vcpu.release();
-    CHECK(runs == 1);
-    CHECK(ran_on == vcpu.id());  // run by the holder ...
-    CHECK(held_by_runner);       // ... while it still held the lock
-    CHECK(ex.pending() == 0);
+    BusyDevice b(TrylockLockModel::WhenBusy::Queue);
+    CHECK(b.submit() == AsyncOutcome::Queued);
+    CHECK(b.runs == 0);  // the holder has not released yet
+    b.vcpu->release();
+    CHECK(b.runs == 1);
+    CHECK(b.ran_on == b.vcpu->id());  // run by the holder ...
+    CHECK(b.under_device);            // ... while it still held the lock
+    CHECK(b.ex.pending() == 0);
 }
 
 TEST_CASE("trylock-notify re-posts work for a busy lock to its executor once the lock is released",
           "[locking][lock_model][trylock]")
 {
-    auto model = trylock(TrylockLockModel::WhenBusy::Notify);
-    ListExecutor ex;
-    LockDomain d("test.trylock.notify");
-    d.bql_free = true;
-    int runs = 0;
-    bool under_device = false;
-    HeldByThread vcpu(*model, d);
-    CHECK(model->run_async(d, [&] { ++runs; under_device = d.lock.held_by_me(); }, ex.executor()) ==
-          AsyncOutcome::Waiting);
-    CHECK(ex.pending() == 0);  // no wake-up while the lock is held
-    vcpu.release();
-    CHECK(runs == 0);          // the holder does not run it ...
-    CHECK(ex.pending() == 1);  // ... it wakes the waiter's executor
-    CHECK(ex.run_all() == 1);
-    CHECK(runs == 1);
-    CHECK(under_device);
+    BusyDevice b(TrylockLockModel::WhenBusy::Notify);
+    CHECK(b.submit() == AsyncOutcome::Waiting);
+    CHECK(b.ex.pending() == 0);  // no wake-up while the lock is held
+    b.vcpu->release();
+    CHECK(b.runs == 0);          // the holder does not run it ...
+    CHECK(b.ex.pending() == 1);  // ... it wakes the waiter's executor
+    CHECK(b.ex.run_all() == 1);
+    CHECK(b.runs == 1);
+    CHECK(b.ran_on == std::this_thread::get_id());
+    CHECK(b.under_device);
 }
 
 TEST_CASE("Trylock models defer work for a device protected by the BQL to the BQL's holder",
