@@ -119,8 +119,7 @@ MemTx HotplugController::mmio_read(hwaddr offset, unsigned, uint64_t& value)
         default: break;
         }
     }
-    guest_error("read of a reserved or write-only register (reads as 0)", offset);
-    return MemTx::Ok;
+    return reserved_read(offset, value);
 }
 
 MemTx HotplugController::mmio_write(hwaddr offset, unsigned, uint64_t value)
@@ -136,10 +135,7 @@ MemTx HotplugController::mmio_write(hwaddr offset, unsigned, uint64_t value)
         }
         const bool is_command = offset >= kSlotBase && offset < kSlotBase + kSlotStride * kSlots &&
                                 (offset - kSlotBase) % kSlotStride == kCommand;
-        if (!is_command) {
-            guest_error("write to a read-only or reserved register (ignored)", offset);
-            return MemTx::Ok;
-        }
+        if (!is_command) return reserved_write(offset);
         slot = unsigned((offset - kSlotBase) / kSlotStride);
         if (value != kCommandEject) {
             guest_error("unknown slot command (ignored)", offset);

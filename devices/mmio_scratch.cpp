@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <mutex>
+#include <set>
 #include <vector>
 
 #include "devices/unplug_audit.h"
@@ -33,17 +34,82 @@ void busy_wait(uint64_t ns)
 
 }  // namespace
 
-MmioScratch::MmioScratch(uint64_t cost_ns)
+MmioScratch::MmioScratch(uint64_t cost_ns, AioContext& ctx)
     : MmioDevice("mmio-scratch", kRegionSize, 4, 8),
+      Drainable("mmio-scratch", ctx),
       generation_(g_generations.fetch_add(1, std::memory_order_relaxed) + 1),
       cost_ns_(std::min(cost_ns, kMaxCostNs))
 {
     lock_domain().bql_free = true;
 }
 
-void MmioScratch::do_unrealize() { ejected_at_.store(unplug_audit::advance()); }
-
 void MmioScratch::do_reset() { std::fill(std::begin(data_), std::end(data_), 0); }
+
+void MmioScratch::on_drained_begin()
+{
+    // A doorbell that saw the device not quiesced holds the device lock until it has counted its
+    // request in flight; once we have had the lock, every later doorbell sees quiesced().
+    DeviceLockGuard lock(*this);
+}
+
+void MmioScratch::do_realize()
+{
+    if (freed_.load()) return;  // poison(): a quarantined instance starts no backend
+    backend_timer_ = aio_context().new_timer(ClockType::Virtual, [this] { on_backend_timer(); });
+}
+
+void MmioScratch::do_unrealize()
+{
+    ejected_at_.store(unplug_audit::advance());
+    size_t dropped = 0;
+    {
+        std::lock_guard lk(backend_mutex_);
+        dropped = due_.size();
+        due_.clear();
+        backend_timer_.reset();  // from the context's home thread: its callback will not run again
+    }
+    for (size_t i = 0; i < dropped; ++i) dec_in_flight();
+}
+
+void MmioScratch::ring_doorbell()
+{
+    if (quiesced()) {
+        guest_error("doorbell while the device is drained (ignored)", kDoorbell);
+        return;
+    }
+    std::lock_guard lk(backend_mutex_);
+    if (!backend_timer_) return;  // not realized: no backend (only a caller bypassing dispatch gets here)
+    inc_in_flight();              // until the completion has run or was dropped
+    due_.insert(clock_ns(ClockType::Virtual) + int64_t(cost_ns()));
+    backend_timer_->mod(*due_.begin());
+}
+
+void MmioScratch::on_backend_timer()
+{
+    size_t due = 0;
+    {
+        std::lock_guard lk(backend_mutex_);
+        const int64_t now = clock_ns(ClockType::Virtual);
+        for (; !due_.empty() && *due_.begin() <= now; ++due) due_.erase(due_.begin());
+        if (!due_.empty()) backend_timer_->mod(*due_.begin());
+    }
+    // Each completion stays in flight until the lock model has run it or dropped it (unrealized
+    // meanwhile): the last copy of the work lets go of its token.
+    struct InFlight {
+        explicit InFlight(MmioScratch* d) : dev(d) {}
+        ~InFlight() { dev->dec_in_flight(); }
+        InFlight(const InFlight&) = delete;
+        InFlight& operator=(const InFlight&) = delete;
+        const Ref<MmioScratch> dev;
+    };
+    for (size_t i = 0; i < due; ++i) {
+        run_async([token = std::make_shared<InFlight>(this)] {
+            MmioScratch& d = *token->dev;
+            busy_wait(d.cost_ns());
+            d.async_done_.fetch_add(1, std::memory_order_relaxed);
+        });
+    }
+}
 
 bool MmioScratch::begin_access()
 {
@@ -74,7 +140,8 @@ MemTx MmioScratch::mmio_read(hwaddr offset, unsigned size, uint64_t& value)
         case kAccessCount: v = access_count(); break;
         case kWriteCount: v = write_count(); break;
         case kWriteSum: v = write_sum(); break;
-        default: guest_error("read of a reserved register (reads as 0)", offset); break;
+        case kAsyncDone: v = async_done(); break;
+        default: return reserved_read(offset, value);
         }
     }
     value = reg_read_part(v, unsigned(offset - reg), size);
@@ -93,8 +160,10 @@ MemTx MmioScratch::mmio_write(hwaddr offset, unsigned size, uint64_t value)
         write_sum_.fetch_add(value, std::memory_order_relaxed);
     } else if (reg == kCostNs) {
         cost_ns_.store(std::min(reg_write_part(cost_ns(), part, size, value), kMaxCostNs));
+    } else if (reg == kDoorbell) {
+        ring_doorbell();
     } else {
-        guest_error("write to a read-only or reserved register (ignored)", offset);
+        return reserved_write(offset);
     }
     return MemTx::Ok;
 }

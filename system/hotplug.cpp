@@ -18,12 +18,15 @@ using SlotType = HotplugController::SlotType;
 struct PluggableType {
     std::string_view name;
     SlotType slot_type;
-    Ref<MmioDevice> (*make)(DeviceSpec& spec);  // takes its own properties from spec
+    // Takes its own properties from spec; `ctx` is where the device's asynchronous work runs.
+    Ref<MmioDevice> (*make)(DeviceSpec& spec, AioContext& ctx);
 };
 
 constexpr PluggableType kTypes[] = {
     {"mmio-scratch", SlotType::MmioScratch,
-     [](DeviceSpec& spec) -> Ref<MmioDevice> { return make_object<MmioScratch>(spec.take_u64("cost", 0)); }},
+     [](DeviceSpec& spec, AioContext& ctx) -> Ref<MmioDevice> {
+         return make_object<MmioScratch>(spec.take_u64("cost", 0), ctx);
+     }},
 };
 
 const PluggableType& find_type(std::string_view name)
@@ -65,7 +68,7 @@ HotplugManager::~HotplugManager()
     for (auto& [id, p] : devices_) as_.remove_region(p.dev->mmio());
     as_.commit_transaction();
     for (auto& [id, p] : devices_) {
-        unrealize_under_lock(*p.dev);
+        quiesce_and_unrealize(*p.dev);
         if (controller_) controller_->slot_removed(p.slot);
         rcu_call([d = std::move(p.dev)] {});
     }
@@ -119,7 +122,7 @@ std::string HotplugManager::device_add(DeviceSpec spec, bool notify_guest)
         throw HotplugError(fmt::format("{}: id '{}' (letters, digits, '-', '_' and '.' only)", spec.type, id));
     if (devices_.contains(id)) throw HotplugError(fmt::format("{}: id '{}' is already in use", spec.type, id));
     const unsigned slot = pick_slot(spec);
-    Ref<MmioDevice> dev = type.make(spec);
+    Ref<MmioDevice> dev = type.make(spec, ctx_);
     spec.expect_all_taken();
 
     dev->set_id(id);
@@ -185,12 +188,7 @@ void HotplugManager::finish_removal(const std::string& id)
         BqlUnlockGuard unlocked;  // readers we wait for may need the BQL (locking/rcu.h)
         rcu_synchronize();        // 3. no reader still holds a view listing the device
     }
-    if (auto* d = dynamic_cast<Drainable*>(p.dev.get())) {
-        DrainedSection drained(*d);  // 4. no asynchronous work in flight
-        unrealize_under_lock(*p.dev);  // 5.
-    } else {
-        unrealize_under_lock(*p.dev);  // 5.
-    }
+    quiesce_and_unrealize(*p.dev);                        // 4, 5.
     if (controller_) controller_->slot_removed(p.slot);  // 6.
     const auto now = std::chrono::steady_clock::now();
     DeviceDelResult r{id, p.surprise, now - p.del_called, now - p.removal_started, p.dev.get()};
@@ -201,9 +199,20 @@ void HotplugManager::finish_removal(const std::string& id)
     rcu_call([d = std::move(dev)] {});  // 7. the board's reference, dropped after a grace period
 }
 
+void HotplugManager::quiesce_and_unrealize(MmioDevice& dev)
+{
+    if (auto* d = dynamic_cast<Drainable*>(&dev)) {
+        DrainedSection drained(*d);  // no asynchronous work in flight, none started meanwhile
+        unrealize_under_lock(dev);
+    } else {
+        unrealize_under_lock(dev);
+    }
+}
+
 void HotplugManager::unrealize_under_lock(MmioDevice& dev)
 {
-    LockHold hold = current_lock_model().enter(dev.lock_domain());
+    BqlUnlockGuard unlocked;  // a device lock comes before the BQL: never take it holding the BQL
+    LockHold hold = current_lock_model().enter(dev.lock_domain());  // what the dispatch path takes
     dev.unrealize();
 }
 

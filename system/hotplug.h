@@ -101,6 +101,7 @@ private:
     void on_guest_eject(unsigned slot);
     void begin_removal(const std::string& id);
     void finish_removal(const std::string& id);
+    void quiesce_and_unrealize(MmioDevice& dev);  // steps 4 and 5
     void unrealize_under_lock(MmioDevice& dev);
     // A function any thread may call to run work in ctx's home thread, unless the manager is gone
     // by then. Made in the home thread (it copies the liveness token).

@@ -3,9 +3,11 @@
 #include <catch2/catch.hpp>
 
 #include <chrono>
+#include <thread>
 
 #include "devices/mmio_scratch.h"
 #include "devices/unplug_audit.h"
+#include "loop/drainable.h"
 #include "tests/devices/device_fixture.h"
 #include "tests/devices/scratch_quarantine.h"
 
@@ -129,4 +131,79 @@ TEST_CASE("Without the quarantine a freed mmio-scratch is deleted", "[devices][m
     auto d = make_object<MmioScratch>();
     d = {};
     CHECK(MmioScratch::quarantined() == 0);  // and ASan/LSan builds see it freed
+}
+
+namespace {
+// A device with its own AioContext (this thread's) and a Virtual clock the test drives.
+struct BackendFixture {
+    ManualVirtualClock clock;
+    AioContext ctx{"scratch-test"};
+    AddressSpace as{"test"};
+    Ref<MmioScratch> dev;
+    explicit BackendFixture(uint64_t cost_ns)
+    {
+        ctx.attach_current_thread();
+        dev = make_object<MmioScratch>(cost_ns, ctx);
+        dev->realize();
+        as.add_region(kBase, dev->mmio());
+    }
+    ~BackendFixture()
+    {
+        as.remove_region(dev->mmio());
+        dev->unrealize();
+    }
+    void ring() { write_reg(as, kBase + MmioScratch::kDoorbell, 8, 1); }
+};
+}  // namespace
+
+TEST_CASE("A doorbell completes in the device's context once its cost has passed on the Virtual clock",
+          "[devices][mmio_scratch][async]")
+{
+    BackendFixture f(1000);
+    f.ring();
+    f.ring();
+    CHECK(f.dev->in_flight() == 2);
+    poll_ready(f.ctx);
+    CHECK(f.dev->async_done() == 0);  // not due yet
+    f.clock.advance(1000);
+    poll_ready(f.ctx);
+    CHECK(f.dev->async_done() == 2);
+    CHECK(f.dev->in_flight() == 0);
+    CHECK(read_reg(f.as, kBase + MmioScratch::kAsyncDone, 8) == 2);
+}
+
+TEST_CASE("Draining mmio-scratch waits for its pending completions and ignores doorbells until it ends",
+          "[devices][mmio_scratch][async]")
+{
+    BackendFixture f(1000);
+    f.ring();
+    std::thread backend_time([&] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        f.clock.advance(1000);
+        f.ctx.notify();
+    });
+    {
+        DrainedSection drained(*f.dev);  // polls the context until nothing is in flight
+        CHECK(f.dev->async_done() == 1);
+        f.ring();
+        CHECK(f.dev->in_flight() == 0);
+        CHECK(f.dev->guest_errors() == 1);
+    }
+    backend_time.join();
+    f.ring();
+    CHECK(f.dev->in_flight() == 1);  // accepted again
+}
+
+TEST_CASE("Completions still pending when mmio-scratch is unrealized are dropped", "[devices][mmio_scratch][async]")
+{
+    BackendFixture f(1000);
+    f.ring();
+    f.as.remove_region(f.dev->mmio());
+    f.dev->unrealize();
+    CHECK(f.dev->in_flight() == 0);
+    f.clock.advance(1000);
+    poll_ready(f.ctx);
+    CHECK(f.dev->async_done() == 0);
+    f.dev->realize();  // for the fixture's teardown
+    f.as.add_region(kBase, f.dev->mmio());
 }

@@ -54,6 +54,7 @@ struct Completion {
     DeviceDelResult result;
     bool device_was_realized = true;
     uint64_t accesses = 0;
+    uint64_t async_done = 0;
     HotplugManager::DelDone callback()
     {
         return [this](const DeviceDelResult& r) {
@@ -61,6 +62,7 @@ struct Completion {
             result = r;
             device_was_realized = r.device->realized();
             accesses = static_cast<MmioScratch*>(r.device)->access_count();
+            async_done = static_cast<MmioScratch*>(r.device)->async_done();
             result.device = nullptr;  // valid during the callback only
         };
     }
@@ -212,6 +214,25 @@ TEST_CASE_METHOD(HotplugFixture, "The device is unrealized only after every vCPU
     CHECK_THROWS_WITH(mgr->device_del("s0", true), Catch::Contains("already being removed"));
     flushed();
     REQUIRE(poll_until(ctx, [&] { return c.done; }));
+    CHECK_FALSE(c.device_was_realized);
+}
+
+TEST_CASE_METHOD(HotplugFixture, "The device's asynchronous work is drained before it is unrealized",
+                 "[system][hotplug][async]")
+{
+    ManualVirtualClock clock;
+    add("mmio-scratch,id=s0,cost=1000");
+    for (int i = 0; i < 3; ++i) write_reg(as, kSlot0 + MmioScratch::kDoorbell, 8, 1);
+    std::thread backend_time([&] {  // the completions come due only after the removal has started
+        std::this_thread::sleep_for(50ms);
+        clock.advance(1000);
+        ctx.notify();
+    });
+    Completion c;
+    mgr->device_del("s0", true, c.callback());
+    REQUIRE(poll_until(ctx, [&] { return c.done; }));
+    backend_time.join();
+    CHECK(c.async_done == 3);  // all ran before the unrealize, none was dropped
     CHECK_FALSE(c.device_was_realized);
 }
 

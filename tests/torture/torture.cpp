@@ -9,6 +9,8 @@
 //   - no lost writes to live devices: per slot, the writes that returned Ok (count and sum of values)
 //     equal what the devices that lived in the slot counted;
 //   - every removed device is freed in the end (after a grace period and its last reference);
+//   - asynchronous work (doorbells: backend completions in the main thread's AioContext) is drained
+//     before a device is unrealized: none is left in flight at that point;
 //   - nothing but Ok, Unassigned (slot empty) or DeviceGone (in flight during the eject) comes back.
 // With `--lifetime none` (no reference, RCU left after the lookup) the same run must find
 // violations: it keeps cycling until it sees one or --max-seconds pass, and passes iff it saw one.
@@ -57,10 +59,11 @@ struct SlotTally {
 };
 
 struct AccessCounts {  // per vCPU thread, summed at the end
-    uint64_t ok = 0, unassigned = 0, gone = 0, unexpected = 0, bad_reads = 0;
+    uint64_t ok = 0, unassigned = 0, gone = 0, unexpected = 0, bad_reads = 0, doorbells = 0;
     void add(const AccessCounts& o)
     {
         ok += o.ok, unassigned += o.unassigned, gone += o.gone, unexpected += o.unexpected, bad_reads += o.bad_reads;
+        doorbells += o.doorbells;
     }
 };
 
@@ -84,11 +87,14 @@ void vcpu(AddressSpace& as, const Options& opt, std::vector<SlotTally>& tally, c
         const uint64_t r = next_random(rng);
         const auto slot = unsigned(r % opt.devices);
         const bool is_write = (r >> 8) & 1;
+        const bool is_doorbell = is_write && (r >> 12) % 16 == 0;  // 1 in 32 accesses
         MemTx t;
         uint64_t value = 0;
         {
             unplug_audit::AuditedAccess audited;
-            if (is_write) {
+            if (is_doorbell) {
+                t = as.write(slot_base(slot) + MmioScratch::kDoorbell, 8, 1, int(index));
+            } else if (is_write) {
                 value = r >> 16;
                 t = as.write(slot_base(slot) + MmioScratch::kData0 + 8 * ((r >> 9) % 8), 8, value, int(index));
             } else {
@@ -98,7 +104,9 @@ void vcpu(AddressSpace& as, const Options& opt, std::vector<SlotTally>& tally, c
         switch (t) {
         case MemTx::Ok:
             ++c.ok;
-            if (is_write) {
+            if (is_doorbell) {
+                ++c.doorbells;
+            } else if (is_write) {
                 tally[slot].ok_writes.fetch_add(1, std::memory_order_relaxed);
                 tally[slot].ok_sum.fetch_add(value, std::memory_order_relaxed);
             } else if (value != MmioScratch::kMagic) {
@@ -132,6 +140,7 @@ bool run_one(const Options& opt, std::string_view model, LifetimePolicy policy)
     const auto t0 = std::chrono::steady_clock::now();
     uint64_t cycles = 0;
     AccessCounts counts;
+    uint64_t async_done = 0, left_in_flight = 0;  // over every removed device, at its removal
     {
         HotplugManager mgr(as, ctx, nullptr, [](std::function<void()> done) { done(); });  // no vCPU caches
         auto add = [&](unsigned slot) {
@@ -144,6 +153,8 @@ bool run_one(const Options& opt, std::string_view model, LifetimePolicy policy)
                 const auto* d = static_cast<const MmioScratch*>(r.device);
                 tally[slot].device_writes += d->write_count();
                 tally[slot].device_sum += d->write_sum();
+                async_done += d->async_done();
+                left_in_flight += d->in_flight();
                 done = true;
             });
             while (!done) ctx.poll(true);
@@ -182,12 +193,13 @@ bool run_one(const Options& opt, std::string_view model, LifetimePolicy policy)
         lost_slots += t.ok_writes.load() != t.device_writes || t.ok_sum.load() != t.device_sum;
     const bool violated = audit.stale + audit.freed > 0;
     const bool ok = (expect_violation ? violated : !violated && lost_slots == 0) && counts.unexpected == 0 &&
-                    counts.bad_reads == 0 && freed == devices_made && counts.ok > 0;
+                    counts.bad_reads == 0 && freed == devices_made && counts.ok > 0 && left_in_flight == 0;
     fmt::print("torture: {:<14} x {:<14} {:>7} cycles {:6.2f} s  accesses: ok {} unassigned {} device-gone {} "
-               "unexpected {} bad-reads {}  stale {} freed-device {}  slots with lost writes {}  freed {}/{}  {}\n",
+               "unexpected {} bad-reads {}  stale {} freed-device {}  slots with lost writes {}  doorbells {} "
+               "completions {} left in flight {}  freed {}/{}  {}\n",
                model, to_string(policy), cycles, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(),
                counts.ok, counts.unassigned, counts.gone, counts.unexpected, counts.bad_reads, audit.stale, audit.freed,
-               lost_slots, freed, devices_made,
+               lost_slots, counts.doorbells, async_done, left_in_flight, freed, devices_made,
                ok ? (expect_violation ? "OK (violation detected, as expected)" : "OK") :
                     (expect_violation && !violated ? "FAILED (no violation detected)" : "FAILED"));
     std::fflush(stdout);
