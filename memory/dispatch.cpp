@@ -1,6 +1,7 @@
 #include "memory/dispatch.h"
 
 #include <optional>
+#include <source_location>
 
 #include "locking/lock_model.h"
 #include "locking/trace.h"
@@ -45,8 +46,8 @@ MemTx dispatch_mmio(AddressSpace& as, MemAccess& a)
     Device* owner = mr.owner();
     DevicePin pin(owner, rcu);                                    // 3, 4. pin the owner
     if (pin.gone()) return MemTx::DeviceGone;
-    LockHold hold = current_lock_model().enter(owner ? owner->lock_domain()  // 5. lock model
-                                                     : board_lock_domain());
+    LockHold hold = current_lock_model().enter(owner ? owner->lock_domain() : board_lock_domain(),
+                                               std::source_location::current());  // 5. lock model
     if (hold.refused()) return MemTx::AccessError;                // would break the lock order
     if (!owner) return call_region(mr, offset, a);                // no device: no guard to check
     if (!owner->realized()) return MemTx::DeviceGone;             // unplugged while we waited
