@@ -236,7 +236,8 @@ int Machine::run()
         else run_multi();
         if (!reset_.exchange(false) || cfg_.no_reboot) break;
         stop_.store(false);
-        load_and_reset();  // system reset: reload the image, harts back to the entry point
+        board_->reset();   // system reset: devices to their power-on state,
+        load_and_reset();  // the image reloaded, harts back to the entry point
     }
     double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     if (cfg_.stats) print_stats(wall);
