@@ -98,6 +98,17 @@ public:
         set_lock_model(std::move(m));
     }
     ~ScopedGateLockModel() { set_lock_model(make_lock_model("global")); }
+    // Starts a read of `addr` on a vCPU-like thread and returns once the read is stopped at the
+    // gate: looked up and pinned, its lock not taken yet. `result` is set when it finishes.
+    std::thread stopped_read(AddressSpace& as, hwaddr addr, MemTx& result)
+    {
+        std::thread t([&as, addr, &result] {
+            uint64_t v = 0;
+            result = as.read(addr, 8, v);
+        });
+        model->reached.wait();
+        return t;
+    }
     GateLockModel* model;
 };
 
@@ -259,11 +270,7 @@ TEST_CASE_METHOD(HotplugFixture, "An access in flight under ref-per-access fails
     add("mmio-scratch,id=s0");
 
     MemTx in_flight = MemTx::Ok;
-    std::thread vcpu([&] {
-        uint64_t v = 0;
-        in_flight = as.read(kSlot0 + MmioScratch::kData0, 8, v);  // looked up, pinned, then stopped
-    });
-    gate.model->reached.wait();
+    std::thread vcpu = gate.stopped_read(as, kSlot0 + MmioScratch::kData0, in_flight);  // holds a reference
 
     Completion c;
     mgr->device_del("s0", true, c.callback());
@@ -288,11 +295,7 @@ TEST_CASE_METHOD(HotplugFixture, "Under snapshot-ref the eject waits for an acce
     add("mmio-scratch,id=s0");
 
     MemTx in_flight = MemTx::DeviceGone;
-    std::thread vcpu([&] {
-        uint64_t v = 0;
-        in_flight = as.read(kSlot0 + MmioScratch::kData0, 8, v);  // stopped inside its read section
-    });
-    gate.model->reached.wait();
+    std::thread vcpu = gate.stopped_read(as, kSlot0 + MmioScratch::kData0, in_flight);  // inside its read section
     std::atomic<int64_t> opened_at{0};
     std::thread opener([&] {
         std::this_thread::sleep_for(100ms);
