@@ -116,9 +116,14 @@ void lockstats_reset()
 
 std::vector<LockClassStats> lockstats_snapshot()
 {
-    std::vector<LockClassStats> merged(LockClass::count());
-    std::vector<bool> used(merged.size());
+    std::vector<LockClassStats> merged;
+    std::vector<bool> used;
     blocks().for_each([&](StatsBlock& b) {
+        // Classes created since the last block was read may appear: grow as they do.
+        if (b.classes.size() > merged.size()) {
+            merged.resize(b.classes.size());
+            used.resize(b.classes.size());
+        }
         for (const auto& s : b.classes) {
             if (!s) continue;
             merged[s->class_id].merge(*s);

@@ -36,8 +36,10 @@ def main():
     try:
         proc = subprocess.run(command, stdin=subprocess.DEVNULL, capture_output=True, text=True,
                               timeout=args.timeout, check=False)
-    except subprocess.TimeoutExpired as exc:
-        return fail(f"no exit within {args.timeout:g} s", exc.stdout or "", exc.stderr or "")
+    except subprocess.TimeoutExpired as exc:  # its partial output is bytes, even with text=True
+        def text(b):
+            return b.decode(errors="replace") if isinstance(b, bytes) else (b or "")
+        return fail(f"no exit within {args.timeout:g} s", text(exc.stdout), text(exc.stderr))
     out, err = proc.stdout, proc.stderr
 
     reports = err.count("locklab lockdep: possible deadlock")
