@@ -38,6 +38,13 @@ const PluggableType& find_type(std::string_view name)
     throw HotplugError(fmt::format("device type '{}' cannot be plugged (available: {})", name, known));
 }
 
+// Drops the board's reference on `dev` after a grace period. Dropped in the callback itself, not
+// when the callback object is destroyed, so rcu_barrier() returns only once it is gone.
+void release_after_grace_period(Ref<MmioDevice> dev)
+{
+    rcu_call([d = std::move(dev)]() mutable { d = {}; });
+}
+
 bool valid_id(std::string_view id)
 {
     if (id.empty()) return false;
@@ -70,7 +77,7 @@ HotplugManager::~HotplugManager()
     for (auto& [id, p] : devices_) {
         quiesce_and_unrealize(*p.dev);
         if (controller_) controller_->slot_removed(p.slot);
-        rcu_call([d = std::move(p.dev)] {});
+        release_after_grace_period(std::move(p.dev));
     }
 }
 
@@ -196,7 +203,7 @@ void HotplugManager::finish_removal(const std::string& id)
     Ref<MmioDevice> dev = std::move(p.dev);
     devices_.erase(it);
     if (on_done) on_done(r);
-    rcu_call([d = std::move(dev)] {});  // 7. the board's reference, dropped after a grace period
+    release_after_grace_period(std::move(dev));  // 7.
 }
 
 void HotplugManager::quiesce_and_unrealize(MmioDevice& dev)
