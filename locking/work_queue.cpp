@@ -12,21 +12,68 @@
 
 #include <cstdio>
 #include <exception>
+#include <mutex>
 #include <utility>
 
 namespace locklab {
 
+// Empty queues of dead locks, for the next lock that needs one (work_queue.h: why not freed).
+struct DeferredWork::Pool {
+    std::mutex mutex;                         // leaf lock: protects free
+    std::vector<std::unique_ptr<Queue>> free; // protected by mutex
+
+    Queue* take()
+    {
+        std::lock_guard lk(mutex);
+        if (free.empty()) return new Queue;
+        Queue* q = free.back().release();
+        free.pop_back();
+        return q;
+    }
+    void give_back(Queue* q)
+    {
+        std::lock_guard lk(mutex);
+        free.emplace_back(q);
+    }
+};
+
+DeferredWork::Pool& DeferredWork::pool()
+{
+    static Pool p;  // destroyed at exit, after every DeferredWork made before it was (see below)
+    return p;
+}
+
+// Making sure the pool exists first makes it outlive every DeferredWork, static ones included
+// (statics die in the reverse order of their construction).
+DeferredWork::DeferredWork() { pool(); }
+
+DeferredWork::~DeferredWork()
+{
+    if (Queue* q = queue_.load(std::memory_order_acquire)) {
+        q->clear();
+        pool().give_back(q);
+    }
+}
+
 void DeferredWork::push(Item item)
 {
     deferred_work_enable();  // normally set long before, by the model (work_queue.h)
-    queue_.push(std::move(item));
+    Queue* q = queue_.load(std::memory_order_acquire);
+    if (!q) {
+        Queue* fresh = pool().take();
+        if (queue_.compare_exchange_strong(q, fresh, std::memory_order_acq_rel)) q = fresh;
+        else pool().give_back(fresh);  // another pusher installed one first: q is it
+    }
+    q->push(std::move(item));
     count_.fetch_add(1, std::memory_order_acq_rel);
 }
 
 void DeferredWork::run_held(std::vector<Item>& handled)
 {
+    Queue* q = queue_.load(std::memory_order_acquire);
+    if (!q) return;
     Item item;
-    while (queue_.try_pop(item)) {
+    while (q->try_pop(item)) {
         count_.fetch_sub(1, std::memory_order_acq_rel);
         if (item.kind == Kind::RunByHolder) run(item.work);
         handled.push_back(std::move(item));

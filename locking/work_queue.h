@@ -20,6 +20,12 @@
 // trylock-notify models when they are made). Such a model must therefore be made before the
 // threads that take locks start — as set_lock_model() and --device-lock do, at start-up.
 //
+// Memory: a lock gets its queue when work is first deferred to it. Queues are recycled through a
+// process-wide pool, never freed while the process runs: oneTBB allocates a queue's internals with
+// its own allocator, whose reuse of freed memory ThreadSanitizer cannot see (a new queue at a dead
+// one's address looked like a race with it). So memory is bounded by the most locks that held
+// deferred work at once.
+//
 // Budget: none. Items come from event loops, at most one per event, so a holder drains at most what
 // the loops produced while it held the lock; the literature's warning (a holder kept busy draining
 // others' work loses latency) is measured by the experiments, not guessed at here.
@@ -43,6 +49,11 @@ inline bool deferred_work_enabled() { return g_deferred_work_enabled.load(std::m
 
 class DeferredWork {
 public:
+    DeferredWork();
+    ~DeferredWork();  // drops work still queued (only a lock destroyed at exit can have any)
+    DeferredWork(const DeferredWork&) = delete;
+    DeferredWork& operator=(const DeferredWork&) = delete;
+
     enum class Kind { RunByHolder, PostOnRelease };
     struct Item {
         Kind kind = Kind::RunByHolder;
@@ -70,12 +81,17 @@ public:
     bool settle_after_release() { return deferred_work_enabled() && settle(); }
 
 private:
+    // std::allocator rather than TBB's cache-aligned one for the pages: those then come from malloc,
+    // which the sanitizers track.
+    using Queue = tbb::concurrent_queue<Item, std::allocator<Item>>;
+    struct Pool;
+    static Pool& pool();
     static void run(const AsyncWork& work);
     bool settle();
 
-    // std::allocator rather than TBB's cache-aligned one: its pages then come from malloc, which
-    // ThreadSanitizer tracks (TBB's allocator reuses pages behind its back: false races).
-    tbb::concurrent_queue<Item, std::allocator<Item>> queue_;
+    // Atomic: installed (from the pool) by the first push, from any thread; back to the pool when
+    // the lock dies.
+    std::atomic<Queue*> queue_{nullptr};
     // Items pushed and not yet taken. Updated only by read-modify-writes (see work_queue.cpp).
     std::atomic<size_t> count_{0};
 };
