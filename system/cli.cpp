@@ -9,6 +9,7 @@
 
 #include "locking/lock_impl.h"
 #include "locking/lock_model.h"
+#include "system/hotplug.h"
 
 namespace locklab {
 
@@ -76,6 +77,16 @@ void check_machine(const std::string& m)
     if (name != "virt") throw UsageError(fmt::format("-machine {}: only 'virt' is emulated", m));
     if (name.size() != m.size())
         throw UsageError(fmt::format("-machine {}: machine properties are not supported", m));
+}
+
+// -device TYPE[,...]: TYPE must be one the hot-plug manager can plug (its properties are checked when
+// the machine adds the device).
+void check_pluggable(const std::string& spec)
+{
+    const std::string type = spec.substr(0, spec.find_first_of(", "));
+    const auto types = HotplugManager::device_types();
+    if (std::find(types.begin(), types.end(), type) == types.end())
+        throw UsageError(fmt::format("-device {}: only {} can be added so far", spec, fmt::join(types, ", ")));
 }
 
 unsigned parse_smp(const std::string& s)
@@ -224,8 +235,7 @@ CliResult parse_command_line(const std::vector<std::string>& raw_args)
         if (!objects.empty())
             throw UsageError(fmt::format("-object {}: objects are not supported yet", objects.front()));
         for (const auto& d : cfg.devices)
-            if (d.substr(0, d.find_first_of(", ")) != "mmio-scratch")
-                throw UsageError(fmt::format("-device {}: only mmio-scratch can be added so far", d));
+            check_pluggable(d);
         cfg.smp = parse_smp(smp);
         cfg.ram_size = parse_size(mem);
         if (threads == "multi") cfg.threads = ThreadMode::Multi;

@@ -22,8 +22,8 @@
 //
 // Threading: create, call and destroy the manager in `ctx`'s home thread (the main loop's). The
 // removal runs there too, asynchronously (steps 2 and the eject wait for other threads); on_done is
-// called there. The destructor removes every device still plugged at once (no callbacks): call it
-// only once no vCPU runs any more.
+// called there. The destructor removes every device still plugged at once (unmap, drain, unrealize,
+// release; no callbacks): call it only once no vCPU runs any more.
 #pragma once
 
 #include <chrono>
