@@ -78,9 +78,15 @@ run_in_mode:
     slli t1, tp, 3
     add t0, t0, t1
     sd sp, 0(t0)
-    li t0, 3 << 11 /* mstatus.MPP */
+    /* Interrupts off until mret: a trap taken between `csrw mepc` and `mret` would overwrite mepc.
+     * mret restores MIE from MPIE, so MPIE gets the caller's MIE. */
+    csrrci t2, mstatus, 8 /* mstatus.MIE */
+    andi t2, t2, 8
+    slli t2, t2, 4 /* MIE (bit 3) -> MPIE (bit 7) */
+    li t0, (3 << 11) | (1 << 7) /* mstatus.MPP, mstatus.MPIE */
     csrc mstatus, t0
     slli t1, a0, 11
+    or t1, t1, t2
     csrs mstatus, t1
     la t0, mode_trampoline
     bnez a0, 2f
