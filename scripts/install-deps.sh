@@ -11,6 +11,12 @@ PACKAGES=(
   libcli11-dev libfmt-dev nlohmann-json3-dev libbenchmark-dev
   # bare-metal guests and the reference emulator they are checked against
   gcc-riscv64-unknown-elf binutils-riscv64-unknown-elf qemu-system-misc
+  # block layer: qcow2 compressed clusters (zlib); qemu-img for image interop tests
+  zlib1g-dev qemu-utils
+  # JIT backend (x86-64 emission) and its disassembly (-d out_asm)
+  libxbyak-dev libcapstone-dev
+  # fuzz targets (libFuzzer ships with clang)
+  clang
   # experiment plots
   python3 python3-numpy python3-matplotlib
 )
