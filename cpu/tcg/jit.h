@@ -1,0 +1,60 @@
+// The JIT's entry points (`--accel jit`): guest blocks are translated to a small IR (cpu/tcg/ir.h)
+// by the frontend (cpu/tcg/frontend.cpp), optimised (cpu/tcg/optimize.cpp) and compiled to x86-64
+// by the backend (cpu/tcg/backend_x64.cpp). Translation blocks are cached per hart and chained.
+//
+// A hart runs through the JIT once enable_jit() has been called on it: Hart::run() then hands its
+// block loop to run_jit(), with the same contract (budget, exit requests, WFI, traps taken inside).
+// The interpreter stays the reference; the differential tester runs the same program both ways.
+//
+// Threading: everything here is per hart and home-thread only, like the interpreter's block cache
+// (enable_jit() before the hart first runs, or on its home thread).
+#pragma once
+
+#include <cstdint>
+#include <cstdio>
+
+#include "cpu/hart.h"
+
+namespace locklab::rv::tcg {
+
+struct JitOptions {
+    // Upper bound on guest instructions per translation block (1 makes every instruction its own
+    // block: slow, but a budget is then met exactly, which the differential tester may want).
+    uint32_t max_block_insns = 64;
+    bool chaining = true;    // patch direct jumps between blocks
+    bool optimize = true;    // run the IR passes (constant folding, dead temps)
+};
+
+// Per-TB and total statistics (`-d tb_stats`).
+struct JitStats {
+    uint64_t blocks_translated = 0;
+    uint64_t guest_insns_translated = 0;
+    uint64_t host_bytes = 0;
+    uint64_t translate_ns = 0;  // wall time spent translating (frontend + passes + backend)
+    uint64_t flushes = 0;       // whole-cache flushes (fence.i, code buffer full)
+    uint64_t chains = 0;        // direct jumps patched
+};
+
+// Switch `h` to the JIT (allocates its translation state; idempotent).
+void enable_jit(Hart& h, const JitOptions& opts = {});
+// Whether Hart::run() executes `h` through the JIT.
+bool jit_enabled(const Hart& h);
+
+// The JIT's block loop: Hart::run()'s contract (executes at least `budget` instructions unless WFI,
+// an exit request or a trap path ends it earlier; takes traps and interrupts itself). Called by
+// Hart::run() inside its RCU read section; requires enable_jit(h).
+RunExit run_jit(Hart& h, uint64_t budget);
+
+// Statistics of `h`'s JIT so far (zeros when the JIT is off).
+JitStats jit_stats(const Hart& h);
+
+// Tracing (null sinks when off): `-d out_asm` prints each translated block's host code through
+// Capstone, `-d tb_stats` one line per translated block.
+struct JitTrace {
+    bool out_asm = false;
+    bool tb_stats = false;
+    std::FILE* log = nullptr;  // where the lines go (stderr if null)
+};
+void set_jit_trace(Hart& h, const JitTrace& t);
+
+}  // namespace locklab::rv::tcg
