@@ -1,7 +1,9 @@
 // VirtBoard: QEMU's `virt` machine minus the harts (DESIGN.md "The guest machine"): RAM at
 // 0x8000'0000, the test finisher, goldfish RTC, CLINT, PLIC and UART at their `virt` addresses,
-// locklab's hot-plug controller (its slots are filled by system/hotplug.h), the interrupt wiring
-// between them and the harts, and the device tree that describes it all.
+// the eight virtio-mmio transports at 0x1000_1000 + 0x1000*i (PLIC source 1+i; empty until a
+// VirtioDevice is plugged into one), locklab's hot-plug controller (its slots are filled by
+// system/hotplug.h), the interrupt wiring between them and the harts, and the device tree that
+// describes it all.
 //
 // The constructor creates, realizes, resets and maps every device; the destructor unmaps (one FlatView
 // publication) and unrealizes them. Both run in the main-loop thread or while the loop is not
@@ -22,6 +24,7 @@
 #include "devices/plic.h"
 #include "devices/test_finisher.h"
 #include "devices/uart16550.h"
+#include "devices/virtio_mmio.h"
 #include "loop/aio_context.h"
 #include "memory/address_space.h"
 #include "qom/irq.h"
@@ -34,6 +37,9 @@ struct VirtBoardConfig {
     std::string serial_out_path;  // empty: stdout
     int serial_in_fd = 0;         // -1: no serial input
     std::string bootargs;
+    // virtio-mmio register layout: version 1 (legacy) like QEMU's default, or version 2 like
+    // QEMU's `-global virtio-mmio.force-legacy=false`.
+    bool virtio_legacy = true;
 };
 
 class VirtBoard {
@@ -53,6 +59,8 @@ public:
     GoldfishRtc& rtc() { return *rtc_; }
     HotplugController& hotplug() { return *hotplug_; }
     TestFinisher& finisher() { return *finisher_; }
+    // virtio-mmio slot i (0..7); throws std::out_of_range otherwise.
+    VirtioMmio& virtio_slot(unsigned i);
 
     // System reset: every device back to its power-on state (the constructor ends with one). The
     // machine calls it for a guest-requested reset, while no vCPU runs.
@@ -75,6 +83,7 @@ private:
     Ref<GoldfishRtc> rtc_;
     Ref<HotplugController> hotplug_;
     Ref<Uart16550> uart_;
+    std::vector<Ref<VirtioMmio>> virtio_;  // slot i at kVirtioBase + i*kVirtioStride
 };
 
 }  // namespace locklab

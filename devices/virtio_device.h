@@ -1,0 +1,171 @@
+// VirtioDevice: the device half of a virtio device, independent of the transport (QEMU's
+// VirtIODevice): device id, features, config space, virtqueues processed in the device's
+// AioContext (the main loop or an IOThread), reset, and interrupts raised through the transport it
+// is plugged into (VirtioTransport, implemented by devices/virtio_mmio.h).
+//
+// Two sides, two threads (the "dataplane" split):
+//   - the register side: the transport calls the methods under "transport side" on a vCPU thread,
+//     holding the transport's device lock (lock model). They never wait for the ring side: queue
+//     set-up, feature commits, DRIVER_OK and reset are queued as commands, QueueNotify only sets
+//     a bit and signals the host notifier (an EventNotifier, ioeventfd-style) and returns at once;
+//   - the ring side: the host notifier's handler, in the home thread of aio_context(), applies the
+//     queued commands in order and then calls handle_queue() for every kicked queue; the device's
+//     request completions run there too. It takes neither the transport's device lock nor the BQL.
+// A reset command waits (without blocking anyone: later commands and kicks just stay queued) until
+// every request in flight has completed, then resets the queues and calls device_reset(); so a
+// vCPU writing status 0 with requests in flight never deadlocks, and no old request touches the
+// rings the driver sets up afterwards.
+//
+// Drained sections (loop/drainable.h; from the main loop or the home thread): drained_begin()
+// detaches the host notifier (commands and kicks stay queued) and waits for in_flight() == 0;
+// drained_end() re-attaches it in the (possibly new) context and processes what queued meanwhile.
+// move_to_context() moves the device between the main loop and an IOThread that way, losing
+// nothing; subclasses move their backends along in on_context_attached().
+//
+// Lifetime: plugged into a transport (VirtioTransport::plug, which realizes it), unplugged (drained,
+// unrealized); an unrealized device processes nothing. Destroy it only unplugged.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <span>
+#include <vector>
+
+#include "devices/virtio_defs.h"
+#include "devices/virtqueue.h"
+#include "loop/drainable.h"
+#include "loop/event_notifier.h"
+#include "memory/address_space.h"
+#include "qom/device.h"
+
+namespace locklab {
+
+// What a plugged device asks of its transport. Called from the ring side (any thread).
+class VirtioTransport {
+public:
+    // Sets bits in the interrupt status (kIsrUsedBuffer, kIsrConfigChange) and updates the line.
+    virtual void raise_interrupt(uint32_t isr_bits) = 0;
+    // The device hit a guest error it cannot continue from: status gains DEVICE_NEEDS_RESET (and,
+    // for modern transports, a configuration-change interrupt); `what` (a string literal) is logged
+    // once per kind.
+    virtual void device_broken(const char* what, unsigned queue) = 0;
+
+protected:
+    ~VirtioTransport() = default;
+};
+
+class VirtioDevice : public Device, public Drainable {
+public:
+    ~VirtioDevice() override;
+
+    uint32_t device_id() const { return device_id_; }
+    unsigned num_queues() const { return unsigned(queues_.size()); }
+    uint16_t queue_max_size() const { return queue_max_; }
+    // Features offered: the device's own plus the ring features this implementation supports
+    // (INDIRECT_DESC, EVENT_IDX). The transport adds VIRTIO_F_VERSION_1 when modern.
+    uint64_t host_features() const;
+    // Features the driver accepted (committed by the transport).
+    uint64_t driver_features() const { return driver_features_.load(std::memory_order_acquire); }
+
+    // Config space (the transport's window at 0x100). Little-endian, like the guest; bytes beyond
+    // the device's config read as 0 and ignore writes. Transport side.
+    uint64_t read_config(uint32_t offset, unsigned size) const;
+    void write_config(uint32_t offset, unsigned size, uint64_t value);
+    uint32_t config_size() const { return uint32_t(config_size_); }
+
+    // --- transport side (a vCPU thread, or any thread, under the transport's device lock) ---
+    void bind(VirtioTransport* transport);  // before realize (plug); nullptr after unrealize
+    void set_driver_features(uint64_t features);  // already masked by host_features()
+    void queue_enable(unsigned q, const VirtQueueConfig& cfg);  // q < num_queues()
+    void queue_disable(unsigned q);
+    void driver_ok();    // DRIVER_OK set: start processing (kicks every enabled queue once)
+    void stop();         // DRIVER_OK cleared without a reset: stop processing
+    void request_reset();  // status 0 (or legacy QueuePFN 0): full device reset, asynchronously
+    void kick(unsigned q); // QueueNotify: returns at once; handle_queue(q) runs on the ring side
+
+    // Ring side: whether no command is queued or waiting (tests use it to see a reset finished).
+    bool idle() const;
+
+protected:
+    // `dma`: the address space the rings and buffers live in (guest RAM); `ctx`: where the ring
+    // side runs. `config_size`: bytes of config space, filled by read_config_bytes().
+    VirtioDevice(const char* type, uint32_t device_id, unsigned num_queues, uint16_t queue_max,
+                 size_t config_size, AddressSpace& dma, AioContext& ctx);
+
+    virtual uint64_t device_features() const = 0;
+    // The config space as the guest sees it now (any thread; must be thread-safe).
+    virtual void read_config_bytes(std::span<uint8_t> config) const = 0;
+    virtual void write_config_bytes(uint32_t /*offset*/, std::span<const uint8_t> /*data*/) {}
+    // Ring side: process the queue's available requests (pop(), complete()).
+    virtual void handle_queue(unsigned q) = 0;
+    // Ring side, nothing in flight: forget per-driver state.
+    virtual void device_reset() {}
+    // The device moved to `ctx` (drained): move backends along. Main-loop or home thread.
+    virtual void on_context_attached(AioContext& /*ctx*/) {}
+
+    // --- ring-side helpers ---
+    // The next request of queue q, counted in flight until complete(); nothing if the queue is
+    // empty, not enabled, broken (then the device is marked broken), or the device is quiesced,
+    // stopped or unrealized.
+    std::optional<VirtQueueElement> pop(unsigned q);
+    // Returns `elem` through the used ring (`written` bytes written to its in-buffers), raises the
+    // used-buffer interrupt if the driver wants one, and ends its in-flight count.
+    void complete(unsigned q, const VirtQueueElement& elem, uint32_t written);
+    // The request cannot be served and the driver broke the device's rules (a malformed request):
+    // ends its in-flight count without using the ring, marks the device broken.
+    void fail_request(unsigned q, const char* what);
+    // Marks the device broken (DEVICE_NEEDS_RESET); queues stop until reset.
+    void mark_broken(const char* what, unsigned q);
+    AddressSpace& dma() const { return dma_; }
+
+    void do_realize() override;
+    void do_unrealize() override;
+    void on_drained_begin() override;
+    void on_drained_end() override;
+
+private:
+    struct Command {
+        enum class Kind { Features, Enable, Disable, DriverOk, Stop, Reset } kind;
+        unsigned queue = 0;
+        VirtQueueConfig cfg{};
+        uint64_t features = 0;
+    };
+    void post(Command c);
+    void attach_notifier(AioContext& ctx);
+    void detach_notifier(AioContext& ctx);
+    void run_ring_side();     // the host notifier's handler
+    bool apply_commands();    // false: a reset waits for requests in flight
+    void apply(const Command& c);
+    void request_done(unsigned q);
+
+    const uint32_t device_id_;
+    const uint16_t queue_max_;
+    const size_t config_size_;
+    AddressSpace& dma_;
+    const char* const type_;
+
+    EventNotifier host_notifier_;  // thread-safe (eventfd)
+    std::atomic<uint64_t> driver_features_{0};  // atomic: written by the transport side
+    std::atomic<uint32_t> kicked_{0};           // atomic: bit q = queue q notified, not yet handled
+    std::atomic<VirtioTransport*> transport_{nullptr};  // atomic: set by plug/unplug while drained
+
+    mutable std::mutex commands_mutex_;  // leaf lock: protects commands_
+    std::deque<Command> commands_;       // protected by commands_mutex_; consumed by the ring side
+
+    // Guards the ring side's "not quiesced -> pop -> inc_in_flight" against on_drained_begin
+    // (Drainable's protocol). Leaf lock.
+    std::mutex submit_mutex_;
+
+    // Ring side only (home thread of aio_context(), or a drainer while nothing runs there):
+    std::vector<VirtQueue> queues_;
+    bool running_ = false;          // DRIVER_OK seen since the last reset
+    bool broken_ = false;           // marked broken since the last reset
+    bool reset_waiting_ = false;    // a Reset command waits for in-flight requests
+    bool notifier_attached_ = false;  // host notifier registered in aio_context()
+};
+
+}  // namespace locklab
