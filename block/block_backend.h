@@ -12,12 +12,21 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "block/block_driver.h"
 #include "loop/drainable.h"
+
+// Added by the block engineer (implementation detail; nothing above changed):
+//   - a request submitted while the backend is quiesced (inside a drained section) waits in a queue
+//     and starts when the section ends (QEMU's blk_wait_while_drained); it is not in flight
+//     meanwhile, so the drain does not wait for it. The destructor drops such queued requests
+//     without running their `done`: the device that submitted them is going away too.
+//   - the driver calls run on a small pool of worker threads owned by the backend.
 
 namespace locklab {
 
@@ -39,8 +48,23 @@ public:
     void write_zeroes(uint64_t offset, uint64_t bytes, bool may_unmap, Completion done);
     void discard(uint64_t offset, uint64_t bytes, Completion done);
 
+protected:
+    void on_drained_begin() override;
+    void on_drained_end() override;
+
 private:
+    struct Request {
+        std::function<int()> op;  // the driver call; runs on a worker thread
+        Completion done;          // runs in aio_context()
+    };
+    void submit(Request r);
+    void start(Request r);  // caller holds m_
+
     const std::unique_ptr<BlockDriver> driver_;  // immutable; thread-safe itself
+    std::mutex m_;                    // orders submit()'s quiesced() check with the drain hooks
+    std::deque<Request> queued_;      // protected by m_: submitted while quiesced, not started
+    bool closing_ = false;            // protected by m_: the destructor has begun
+    std::unique_ptr<class ThreadPool> pool_;  // thread-safe; reset (joined) by the destructor
 };
 
 }  // namespace locklab

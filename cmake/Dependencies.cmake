@@ -8,10 +8,15 @@ find_package(fmt REQUIRED)
 find_package(CLI11 REQUIRED)
 find_package(nlohmann_json 3 REQUIRED)
 find_package(benchmark REQUIRED)
+find_package(ZLIB REQUIRED)
 
 if(NOT LOCKLAB_RCU_FALLBACK)
   pkg_check_modules(URCU REQUIRED IMPORTED_TARGET liburcu-memb)
 endif()
+
+# The JIT: Capstone disassembles the generated x86-64 (`-d out_asm`); Xbyak is header-only.
+pkg_check_modules(CAPSTONE REQUIRED IMPORTED_TARGET capstone)
+find_path(XBYAK_INCLUDE_DIR xbyak/xbyak.h REQUIRED)
 
 find_path(FDT_INCLUDE_DIR libfdt.h REQUIRED)
 find_library(FDT_LIBRARY fdt REQUIRED)

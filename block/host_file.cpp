@@ -1,0 +1,114 @@
+#include "block/host_file.h"
+
+#include <fcntl.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <climits>
+#include <cstring>
+#include <vector>
+
+#include "block/io_vector.h"
+
+namespace locklab {
+
+HostFile::HostFile(std::string path, bool read_only) : path_(std::move(path)), read_only_(read_only)
+{
+    fd_ = ::open(path_.c_str(), (read_only_ ? O_RDONLY : O_RDWR) | O_CLOEXEC);
+    if (fd_ < 0) {
+        const int err = errno;
+        throw BlockError("cannot open '" + path_ + "'" + (read_only_ ? " read-only" : " read-write") + ": " +
+                         std::strerror(err));
+    }
+    struct stat st{};
+    if (::fstat(fd_, &st) != 0 || !(S_ISREG(st.st_mode) || S_ISBLK(st.st_mode))) {
+        ::close(fd_);
+        throw BlockError("'" + path_ + "' is not a regular file or block device");
+    }
+}
+
+HostFile::~HostFile() { ::close(fd_); }
+
+int64_t HostFile::size() const
+{
+    struct stat st{};
+    if (::fstat(fd_, &st) != 0) return -errno;
+    if (S_ISBLK(st.st_mode)) {
+        uint64_t bytes = 0;
+        if (::ioctl(fd_, BLKGETSIZE64, &bytes) != 0) return -errno;
+        return static_cast<int64_t>(bytes);
+    }
+    return st.st_size;
+}
+
+namespace {
+
+// Runs `op` (preadv/pwritev on an iovec array) until all of `iov` moved. A read that hits the end
+// of the file zero-fills the rest.
+template <class Op>
+int transfer(const IoVector& iov_in, uint64_t offset, bool is_read, Op op)
+{
+    IoVector iov = iov_in;
+    uint64_t done = 0;
+    const uint64_t total = iov_size(iov);
+    while (done < total) {
+        const IoVector rest = iov_slice(iov, done, total - done);
+        std::vector<struct iovec> v;
+        v.reserve(std::min<size_t>(rest.size(), IOV_MAX));
+        for (const auto& s : rest) {
+            if (v.size() == IOV_MAX) break;
+            v.push_back({s.data(), s.size()});
+        }
+        const ssize_t n = op(v.data(), static_cast<int>(v.size()), static_cast<off_t>(offset + done));
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            return -errno;
+        }
+        if (n == 0) {
+            if (!is_read) return -EIO;
+            iov_fill_zero(rest);
+            return 0;
+        }
+        done += static_cast<uint64_t>(n);
+    }
+    return 0;
+}
+
+}  // namespace
+
+int HostFile::preadv(uint64_t offset, const IoVector& iov) const
+{
+    if (offset > static_cast<uint64_t>(INT64_MAX) - iov_size(iov)) return -EINVAL;
+    return transfer(iov, offset, true, [this](const iovec* v, int n, off_t off) { return ::preadv(fd_, v, n, off); });
+}
+
+int HostFile::pwritev(uint64_t offset, const IoVector& iov) const
+{
+    if (read_only_) return -EROFS;
+    if (offset > static_cast<uint64_t>(INT64_MAX) - iov_size(iov)) return -EINVAL;
+    return transfer(iov, offset, false, [this](const iovec* v, int n, off_t off) { return ::pwritev(fd_, v, n, off); });
+}
+
+int HostFile::pread(uint64_t offset, void* buf, uint64_t len) const
+{
+    return preadv(offset, IoVector{std::span<uint8_t>(static_cast<uint8_t*>(buf), len)});
+}
+
+int HostFile::pwrite(uint64_t offset, const void* buf, uint64_t len) const
+{
+    // pwritev only reads the buffers; IoVector's spans are mutable by type only.
+    return pwritev(offset, IoVector{std::span<uint8_t>(static_cast<uint8_t*>(const_cast<void*>(buf)), len)});
+}
+
+int HostFile::datasync() const
+{
+    if (::fdatasync(fd_) != 0) return -errno;
+    return 0;
+}
+
+}  // namespace locklab

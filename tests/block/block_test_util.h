@@ -1,0 +1,81 @@
+// Helpers shared by the block tests: a temporary folder, file contents, and running qemu-img.
+#pragma once
+
+#include <cstdint>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <string>
+#include <vector>
+
+#include "block/block_driver.h"
+
+namespace locklab::test {
+
+// A fresh folder under the system temp dir, removed with its contents on destruction.
+class TempDir {
+public:
+    TempDir()
+    {
+        std::string tmpl = (std::filesystem::temp_directory_path() / "locklab-block-XXXXXX").string();
+        if (!::mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
+        path_ = tmpl;
+    }
+    ~TempDir()
+    {
+        std::error_code ec;
+        std::filesystem::remove_all(path_, ec);
+    }
+    TempDir(const TempDir&) = delete;
+    TempDir& operator=(const TempDir&) = delete;
+
+    std::string file(const std::string& name) const { return (path_ / name).string(); }
+    const std::filesystem::path& path() const { return path_; }
+
+private:
+    std::filesystem::path path_;
+};
+
+inline void write_file(const std::string& path, const std::vector<uint8_t>& bytes)
+{
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+}
+
+inline std::vector<uint8_t> read_file(const std::string& path)
+{
+    std::ifstream in(path, std::ios::binary);
+    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+// Runs a shell command; returns its exit status (or -1 if it did not exit normally).
+inline int run(const std::string& cmd)
+{
+    const int st = std::system((cmd + " >/dev/null 2>&1").c_str());
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+inline bool have_qemu_img() { return run("qemu-img --version") == 0 && run("qemu-io --version") == 0; }
+
+// Skips the rest of a test case when qemu-utils is absent (Catch2 v2 has no SKIP).
+#define REQUIRE_QEMU_IMG()                                              \
+    do {                                                                \
+        if (!::locklab::test::have_qemu_img()) {                        \
+            WARN("qemu-img/qemu-io not installed: test skipped");      \
+            return;                                                     \
+        }                                                               \
+    } while (0)
+
+// Pattern bytes: byte i of the disk written with `seed` is (i * 131 + seed) mod 251 (never
+// all-zero over a sector, and different per seed).
+inline std::vector<uint8_t> pattern(uint64_t disk_offset, size_t len, unsigned seed)
+{
+    std::vector<uint8_t> v(len);
+    for (size_t i = 0; i < len; ++i) v[i] = static_cast<uint8_t>(((disk_offset + i) * 131 + seed) % 251);
+    return v;
+}
+
+inline IoVector one_span(std::vector<uint8_t>& buf) { return {std::span<uint8_t>(buf)}; }
+
+}  // namespace locklab::test

@@ -1,0 +1,232 @@
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <condition_variable>
+#include <cstring>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "block/block_backend.h"
+#include "block/io_vector.h"
+#include "loop/iothread.h"
+#include "loop/main_loop.h"
+#include "tests/loop/test_util.h"
+
+using namespace locklab;
+using namespace std::chrono_literals;
+
+namespace {
+
+// Holds driver calls until the test opens it, so the test controls when requests are in flight.
+// Owned by the test, so it outlives the driver (and the threads that open it).
+class Gate {
+public:
+    void pass()
+    {
+        std::unique_lock lk(m_);
+        ++waiting_;
+        cv_.wait(lk, [this] { return open_; });
+        --waiting_;
+    }
+    void open()
+    {
+        std::lock_guard lk(m_);
+        open_ = true;
+        cv_.notify_all();
+    }
+    unsigned waiting()
+    {
+        std::lock_guard lk(m_);
+        return waiting_;
+    }
+
+private:
+    std::mutex m_;
+    std::condition_variable cv_;
+    bool open_ = false;     // protected by m_
+    unsigned waiting_ = 0;  // protected by m_
+};
+
+// An in-memory disk whose every call first passes the gate.
+class GatedDriver : public BlockDriver {
+public:
+    GatedDriver(Gate& gate, size_t size) : gate_(gate), bytes_(size, 0) {}
+    const char* format_name() const override { return "gated"; }
+    uint64_t length() const override { return bytes_.size(); }
+    bool read_only() const override { return false; }
+    int read(uint64_t offset, const IoVector& iov) override
+    {
+        gate_.pass();
+        if (!range_in_disk(offset, iov_size(iov), length())) return -EINVAL;
+        std::lock_guard lk(m_);
+        iov_from_buffer(iov, bytes_.data() + offset);
+        return 0;
+    }
+    int write(uint64_t offset, const IoVector& iov) override
+    {
+        gate_.pass();
+        if (!range_in_disk(offset, iov_size(iov), length())) return -EINVAL;
+        std::lock_guard lk(m_);
+        iov_to_buffer(iov, bytes_.data() + offset);
+        return 0;
+    }
+    int flush() override
+    {
+        gate_.pass();
+        return 0;
+    }
+
+private:
+    Gate& gate_;
+    std::mutex m_;
+    std::vector<uint8_t> bytes_;  // protected by m_
+};
+
+// Opens `gate` after a short delay, from another thread.
+std::thread open_later(Gate& gate, std::chrono::milliseconds delay)
+{
+    return std::thread([&gate, delay] {
+        std::this_thread::sleep_for(delay);
+        gate.open();
+    });
+}
+
+// Records, per completed request, its result and the thread it completed in.
+struct Completions {
+    std::mutex m;
+    std::vector<int> results;                   // protected by m
+    std::vector<std::thread::id> threads;       // protected by m
+    BlockBackend::Completion make()
+    {
+        return [this](int ret) {
+            std::lock_guard lk(m);
+            results.push_back(ret);
+            threads.push_back(std::this_thread::get_id());
+        };
+    }
+    size_t count()
+    {
+        std::lock_guard lk(m);
+        return results.size();
+    }
+    size_t count_in(std::thread::id t)
+    {
+        std::lock_guard lk(m);
+        return static_cast<size_t>(std::count(threads.begin(), threads.end(), t));
+    }
+};
+
+}  // namespace
+
+TEST_CASE("BlockBackend: completions run in the home thread of the backend's AioContext", "[block][backend]")
+{
+    IOThread io("blk-io0");
+    Gate gate;
+    auto drv = std::make_unique<GatedDriver>(gate, 1 << 20);
+    gate.open();
+    BlockBackend blk("d0", std::move(drv), io.context());
+    REQUIRE(blk.id() == "d0");
+    REQUIRE(blk.length() == 1 << 20);
+
+    std::vector<uint8_t> wbuf(4096, 0xab), rbuf(4096, 0);
+    Completions c;
+    run_in_context(io.context(), [&] {
+        blk.write(8192, IoVector{std::span<uint8_t>(wbuf)}, [&](int ret) {
+            c.make()(ret);
+            blk.read(8192, IoVector{std::span<uint8_t>(rbuf)}, c.make());  // chained from the completion
+        });
+        blk.flush(c.make());
+        blk.read(1 << 20, IoVector{std::span<uint8_t>(rbuf)}, c.make());  // past the end
+    });
+    REQUIRE(test::eventually([&] { return c.count() == 4; }));
+    CHECK(c.count_in(io.thread_id()) == 4);
+    std::lock_guard lk(c.m);
+    CHECK(std::count(c.results.begin(), c.results.end(), 0) == 3);
+    CHECK(std::count(c.results.begin(), c.results.end(), -EINVAL) == 1);
+    CHECK(rbuf == wbuf);
+}
+
+TEST_CASE("BlockBackend: a drained section waits for requests in flight and holds back new ones until it ends",
+          "[block][backend]")
+{
+    main_context().attach_current_thread();
+    IOThread io("blk-io1");
+    Gate gate;
+    auto drv = std::make_unique<GatedDriver>(gate, 1 << 20);
+    BlockBackend blk("d1", std::move(drv), io.context());
+
+    std::vector<uint8_t> buf(512);
+    Completions c;
+    for (int i = 0; i < 6; ++i) blk.read(0, IoVector{std::span<uint8_t>(buf)}, c.make());
+    REQUIRE(blk.in_flight() == 6);
+    REQUIRE(test::eventually([&] { return gate.waiting() > 0; }));
+
+    std::thread opener = open_later(gate, 50ms);
+    blk.drained_begin();  // from the main loop: polls main_context until the IOThread completed all
+    opener.join();
+    CHECK(c.count() == 6);
+    CHECK(blk.in_flight() == 0);
+
+    for (int i = 0; i < 3; ++i) blk.write(0, IoVector{std::span<uint8_t>(buf)}, c.make());
+    std::this_thread::sleep_for(30ms);
+    CHECK(blk.in_flight() == 0);  // held back, not started
+    CHECK(c.count() == 6);
+    blk.drained_end();
+    REQUIRE(test::eventually([&] { return c.count() == 9; }));
+    CHECK(c.count_in(io.thread_id()) == 9);
+}
+
+TEST_CASE("BlockBackend: move_to_context with requests in flight loses none and later completions follow the move",
+          "[block][backend]")
+{
+    main_context().attach_current_thread();
+    IOThread from("blk-from"), to("blk-to");
+    Gate gate;
+    auto drv = std::make_unique<GatedDriver>(gate, 1 << 20);
+    BlockBackend blk("d2", std::move(drv), from.context());
+
+    constexpr int kBefore = 40, kAfter = 25;
+    std::vector<std::vector<uint8_t>> bufs(kBefore + kAfter, std::vector<uint8_t>(4096));
+    Completions c;
+    run_in_context(from.context(), [&] {
+        for (int i = 0; i < kBefore; ++i)
+            blk.write(static_cast<uint64_t>(i) * 4096, IoVector{std::span<uint8_t>(bufs[i])}, c.make());
+    });
+    REQUIRE(blk.in_flight() == kBefore);
+    std::thread opener = open_later(gate, 30ms);
+    blk.move_to_context(to.context());
+    opener.join();
+    CHECK(&blk.aio_context() == &to.context());
+    CHECK(c.count() == kBefore);
+    CHECK(c.count_in(from.thread_id()) == kBefore);
+
+    run_in_context(to.context(), [&] {
+        for (int i = kBefore; i < kBefore + kAfter; ++i)
+            blk.read(static_cast<uint64_t>(i) * 4096, IoVector{std::span<uint8_t>(bufs[i])}, c.make());
+    });
+    REQUIRE(test::eventually([&] { return c.count() == kBefore + kAfter; }));
+    CHECK(c.count_in(to.thread_id()) == kAfter);
+    std::lock_guard lk(c.m);
+    CHECK(std::count(c.results.begin(), c.results.end(), 0) == kBefore + kAfter);
+}
+
+TEST_CASE("BlockBackend: destroying it waits for the requests in flight", "[block][backend]")
+{
+    main_context().attach_current_thread();
+    IOThread io("blk-io3");
+    Gate gate;
+    auto drv = std::make_unique<GatedDriver>(gate, 1 << 20);
+    std::vector<uint8_t> buf(512);
+    Completions c;
+    std::thread opener;
+    {
+        BlockBackend blk("d3", std::move(drv), io.context());
+        for (int i = 0; i < 5; ++i) blk.read(0, IoVector{std::span<uint8_t>(buf)}, c.make());
+        opener = open_later(gate, 30ms);
+    }  // the destructor waits until the gate opens and the reads completed
+    CHECK(c.count() == 5);
+    opener.join();
+}
