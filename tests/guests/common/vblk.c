@@ -90,22 +90,41 @@ unsigned vblk_reap(struct vblk *b)
     return n;
 }
 
+/* One look for completions; if there were none, sleeps (hart 0 in interrupt mode) or spins once.
+ * Returns how many requests it marked done. */
+static unsigned progress(struct vblk *b, uint64_t deadline)
+{
+    uint32_t seen = b->dev.irqs;
+    unsigned n = vblk_reap(b);
+    if (n || !b->irq || hart_id() != 0)
+        return n;
+    uint64_t until = deadline;
+    if (guest_harts > 1 && clint_mtime() + SHARED_WAIT_SLICE < until)
+        until = clint_mtime() + SHARED_WAIT_SLICE;
+    virtio_irq_wait(&b->dev, seen, until);
+    return 0;
+}
+
 int vblk_wait(struct vblk *b, struct vblk_req *r)
 {
     uint64_t deadline = clint_mtime() + VBLK_TIMEOUT;
-    for (;;) {
-        uint32_t seen = b->dev.irqs;
-        vblk_reap(b);
-        if (__atomic_load_n(&r->done, __ATOMIC_ACQUIRE))
-            return r->status;
+    while (!__atomic_load_n(&r->done, __ATOMIC_ACQUIRE)) {
         if (clint_mtime() > deadline)
             return VBLK_TIMED_OUT;
-        if (b->irq && hart_id() == 0) {
-            uint64_t until = deadline;
-            if (guest_harts > 1 && clint_mtime() + SHARED_WAIT_SLICE < until)
-                until = clint_mtime() + SHARED_WAIT_SLICE;
-            virtio_irq_wait(&b->dev, seen, until);
-        }
+        progress(b, deadline);
+    }
+    return r->status;
+}
+
+int vblk_wait_any(struct vblk *b)
+{
+    uint64_t deadline = clint_mtime() + VBLK_TIMEOUT;
+    for (;;) {
+        unsigned n = progress(b, deadline);
+        if (n)
+            return (int)n;
+        if (clint_mtime() > deadline)
+            return VBLK_TIMED_OUT;
     }
 }
 

@@ -62,5 +62,7 @@ bool vblk_submit(struct vblk *b, struct vblk_req *r, uint32_t type, uint64_t sec
 unsigned vblk_reap(struct vblk *b);
 /* Waits until r is done: its status, or VBLK_TIMED_OUT. */
 int vblk_wait(struct vblk *b, struct vblk_req *r);
+/* Waits until at least one request completes (reaped by this hart): how many, or VBLK_TIMED_OUT. */
+int vblk_wait_any(struct vblk *b);
 /* Submit and wait, one data buffer (NULL/0 for FLUSH). */
 int vblk_io(struct vblk *b, uint32_t type, uint64_t sector, void *buf, uint32_t len);
