@@ -5,10 +5,12 @@
 #include <climits>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <vector>
 
 #include "block/block_driver.h"
 #include "block/host_file.h"
+#include "block/qcow2.h"
 #include "block/raw.h"
 
 namespace locklab {
@@ -51,7 +53,16 @@ std::unique_ptr<BlockDriver> open_in_chain(const std::string& path, std::string 
     auto file = std::make_unique<HostFile>(path, read_only);
     if (format.empty()) format = probe_format(*file);
     if (format == "raw") return std::make_unique<RawDriver>(std::move(file));
-    if (format == "qcow2") throw BlockError("'" + path + "': qcow2 is not implemented yet");
+    if (format == "qcow2") {
+        // A relative backing name is relative to the folder of the image that names it.
+        const std::filesystem::path folder = std::filesystem::path(path).parent_path();
+        auto open_backing = [&](const std::string& name, const std::string& backing_format) {
+            const std::filesystem::path p(name);
+            const std::string resolved = p.is_absolute() || folder.empty() ? name : (folder / p).string();
+            return open_in_chain(resolved, backing_format, true, chain);
+        };
+        return std::make_unique<Qcow2Driver>(std::move(file), open_backing);
+    }
     throw BlockError("'" + path + "': unknown image format '" + format + "' (raw, qcow2)");
 }
 

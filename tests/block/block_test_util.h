@@ -52,7 +52,7 @@ inline std::vector<uint8_t> read_file(const std::string& path)
 // Runs a shell command; returns its exit status (or -1 if it did not exit normally).
 inline int run(const std::string& cmd)
 {
-    const int st = std::system((cmd + " >/dev/null 2>&1").c_str());
+    const int st = std::system(("(" + cmd + ") >/dev/null 2>&1").c_str());
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
@@ -74,6 +74,34 @@ inline std::vector<uint8_t> pattern(uint64_t disk_offset, size_t len, unsigned s
     std::vector<uint8_t> v(len);
     for (size_t i = 0; i < len; ++i) v[i] = static_cast<uint8_t>(((disk_offset + i) * 131 + seed) % 251);
     return v;
+}
+
+// `qemu-img convert -O raw` of an image: what qemu sees in it.
+inline std::vector<uint8_t> qemu_contents(const TempDir& dir, const std::string& img)
+{
+    const std::string out = dir.file("qemu-view.raw");
+    if (run("qemu-img convert -O raw " + img + " " + out) != 0) return {};
+    auto bytes = read_file(out);
+    std::filesystem::remove(out);
+    return bytes;
+}
+
+// `qemu-img check` exit status: 0 clean, 2 corrupt, 3 leaks only.
+inline int qemu_check(const std::string& img) { return run("qemu-img check " + img); }
+
+// Everything the driver reads, from offset 0 to its length.
+inline std::vector<uint8_t> read_all(BlockDriver& drv)
+{
+    std::vector<uint8_t> bytes(drv.length());
+    if (drv.read(0, IoVector{std::span<uint8_t>(bytes)}) != 0) bytes.clear();
+    return bytes;
+}
+
+// Writes `data` at `offset` through the driver and into `model` (the expected disk contents).
+inline int write_both(BlockDriver& drv, std::vector<uint8_t>& model, uint64_t offset, std::vector<uint8_t> data)
+{
+    std::copy(data.begin(), data.end(), model.begin() + static_cast<long>(offset));
+    return drv.write(offset, IoVector{std::span<uint8_t>(data)});
 }
 
 inline IoVector one_span(std::vector<uint8_t>& buf) { return {std::span<uint8_t>(buf)}; }
