@@ -27,6 +27,9 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests", "guests"))
+from run_disk_guest import disk_command  # noqa: E402  (the disk command line, one spelling)
+
 TICK_S = 1e-7  # CLINT mtime: 10 MHz
 TEST_RE = re.compile(r"^blk_bench test=(\w+) ops=(\d+) bytes=(\d+) ticks=(\d+) qd=(\d+)\s*$", re.M)
 HAMMER_RE = re.compile(r"^blk_bench hammer hart=(\d+) target=(\w+) ops=(\d+) ticks=(\d+)\s*$", re.M)
@@ -82,14 +85,8 @@ def make_images(folder, size_mb):
 
 def command(args, emulator, placement, fmt, elf, image):
     binary = args.locklab if emulator == "locklab" else args.qemu
-    cmd = [binary, "-machine", "virt", "-nographic", "-bios", "none", "-smp", str(args.smp), "-m", "128M",
-           "-kernel", elf, "-drive", f"file={image},if=none,format={fmt},id=d0",
-           "-global", "virtio-mmio.force-legacy=false"]
-    device = "virtio-blk-device,drive=d0,bus=virtio-mmio-bus.0"
-    if placement == "iothread":
-        cmd += ["-object", "iothread,id=io0"]
-        device += ",iothread=io0"
-    cmd += ["-device", device]
+    cmd = disk_command([binary], elf, image, fmt, smp=args.smp, iothread=placement == "iothread",
+                       transport="modern")
     if emulator == "locklab" and args.hammer == "scratch":
         for h in range(1, args.smp):
             cmd += ["-device", f"mmio-scratch,id=s{h},slot={h}"]

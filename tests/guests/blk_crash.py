@@ -29,6 +29,8 @@ import tempfile
 import threading
 import time
 
+from run_disk_guest import disk_command
+
 SECTOR = 512
 SECTORS = 2048  # blk_storm.c's STORM_SECTORS
 START_RE = re.compile(r"^storm starts at gen (\d+)$", re.M)
@@ -150,19 +152,12 @@ def main():
     folder = tempfile.mkdtemp(prefix="blk_crash.")
     image = os.path.join(folder, f"disk.{args.format}")
     ok = False
+    cmd = [emulator]
     try:
         subprocess.run(["qemu-img", "create", "-q", "-f", args.format, image, str(SECTORS * SECTOR)],
                        check=True)
-        cmd = [emulator, "-machine", "virt", "-nographic", "-bios", "none", "-smp", "1", "-m", "128M",
-               "-kernel", os.path.abspath(args.elf),
-               "-drive", f"file={image},if=none,format={args.format},id=d0"]
-        device = "virtio-blk-device,drive=d0,bus=virtio-mmio-bus.0"
-        if args.iothread:
-            cmd += ["-object", "iothread,id=io0"]
-            device += ",iothread=io0"
-        cmd += ["-device", device]
-        if args.transport == "modern":
-            cmd += ["-global", "virtio-mmio.force-legacy=false"]
+        cmd = disk_command([emulator], os.path.abspath(args.elf), image, args.format,
+                           iothread=args.iothread, transport=args.transport)
 
         checker = Checker()
         raw = os.path.join(folder, "readback.raw")

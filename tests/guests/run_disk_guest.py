@@ -89,16 +89,18 @@ def prepare(folder, fmt):
     return "disk.qcow2", "qcow2", contents
 
 
-def emulator_args(emulator, args, image, fmt):
-    cmd = list(emulator) + ["-machine", "virt", "-nographic", "-bios", "none", "-smp", str(args.smp),
-                            "-m", "128M", "-kernel", args.elf,
+def disk_command(emulator, elf, image, fmt, smp=1, slot=0, iothread=False, transport="legacy"):
+    """The command line (QEMU's spelling, which locklab shares) that runs `elf` with `image` as a
+    virtio-blk disk on virtio-mmio-bus.`slot`. Also used by blk_crash.py and experiments/blk_bench."""
+    cmd = list(emulator) + ["-machine", "virt", "-nographic", "-bios", "none", "-smp", str(smp),
+                            "-m", "128M", "-kernel", elf,
                             "-drive", f"file={image},if=none,format={fmt},id=d0"]
-    device = f"virtio-blk-device,drive=d0,bus=virtio-mmio-bus.{args.slot}"
-    if args.iothread:
+    device = f"virtio-blk-device,drive=d0,bus=virtio-mmio-bus.{slot}"
+    if iothread:
         cmd += ["-object", "iothread,id=io0"]
         device += ",iothread=io0"
     cmd += ["-device", device]
-    if args.transport == "modern":
+    if transport == "modern":
         cmd += ["-global", "virtio-mmio.force-legacy=false"]
     return cmd
 
@@ -186,7 +188,8 @@ def main():
         image, fmt, contents = prepare(folder, args.format)
         runs = [emulator] + ([[args.then]] if args.then else [])
         for n, emu in enumerate(runs, 1):
-            output = run(emulator_args(emu, args, image, fmt), args.timeout, folder)
+            cmd = disk_command(emu, args.elf, image, fmt, args.smp, args.slot, args.iothread, args.transport)
+            output = run(cmd, args.timeout, folder)
             try:
                 contents = check_run(args, folder, image, fmt, contents, output)
             except Failed as exc:
