@@ -4,6 +4,7 @@
 
 #include "cpu/block_cache.h"
 #include "cpu/privileged.h"
+#include "cpu/tcg/engine.h"
 #include "cpu/tlb.h"
 
 namespace locklab::rv {
@@ -95,7 +96,11 @@ bool Hart::wfi_wakeup_pending() const
 
 void Hart::tlb_flush() { tlb->flush(); }
 
-void Hart::code_flush() { blocks->flush(); }
+void Hart::code_flush()
+{
+    blocks->flush();
+    if (jit) jit->request_flush();  // taken at the JIT loop's next block boundary
+}
 
 void Hart::mmu_mode_changed()
 {

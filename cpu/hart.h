@@ -59,6 +59,9 @@ enum class RunExit : uint8_t {
 
 struct Tlb;          // cpu/tlb.h
 struct BlockCache;   // cpu/block_cache.h
+namespace tcg {
+class Engine;        // cpu/tcg/engine.h
+}
 
 class Hart final : public IrqSink {
 public:
@@ -147,6 +150,9 @@ public:
 
     std::unique_ptr<Tlb> tlb;                 // cpu/tlb.h
     std::unique_ptr<BlockCache> blocks;       // decoded-instruction cache
+    // The JIT (`--accel jit`, cpu/tcg/jit.h): non-null once enabled; run() then executes translated
+    // code (the interpreter still runs the `-d exec` trace). Home thread only.
+    std::unique_ptr<tcg::Engine> jit;
 
     std::atomic<bool> exit_request{false};    // atomic: set by kick() from any thread
     std::atomic<uint32_t> wake_seq{0};        // atomic: bumped by set_irq/kick, waited on in WFI

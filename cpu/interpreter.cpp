@@ -20,6 +20,7 @@
 #include "cpu/memory_access.h"
 #include "cpu/privileged.h"
 #include "cpu/semantics.h"
+#include "cpu/tcg/jit.h"
 #include "cpu/tlb.h"
 #include "locking/rcu.h"
 
@@ -249,6 +250,7 @@ RunExit Hart::run(uint64_t budget)
     RcuReadGuard rcu;
     wfi = false;
     take_pending_interrupt(*this);
+    if (jit && !on_insn_exec) return tcg::run_jit(*this, budget);
     return on_insn_exec ? run_blocks<true>(*this, budget) : run_blocks<false>(*this, budget);
 }
 

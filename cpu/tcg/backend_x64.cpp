@@ -1,0 +1,686 @@
+#include "cpu/tcg/backend_x64.h"
+
+#include <array>
+#include <cstddef>
+#include <cstring>
+#include <deque>
+#include <functional>
+#include <map>
+#include <stdexcept>
+#include <vector>
+
+#include <xbyak/xbyak.h>
+
+#include "cpu/memory_access.h"
+#include "cpu/semantics.h"
+
+namespace locklab::rv::tcg {
+
+namespace {
+
+using namespace Xbyak;
+using namespace Xbyak::util;
+
+static_assert(offsetof(TlbTable, entry) == 0 && sizeof(TlbEntry) == 32 && offsetof(TlbEntry, tag) == 0);
+static_assert(kTlbEntries == 256, "the inline TLB index is one byte");
+constexpr int kTlbShift = 5;  // log2(sizeof(TlbEntry))
+
+// ---- helpers called from generated code ----
+using ExecFn = bool (*)(Hart&, const DecodedInsn&);
+constexpr ExecFn kExec[] = {
+#define X(name, mnem, flags) &exec_##name,
+#include "cpu/ops.def"
+#undef X
+};
+
+struct LoadResult {
+    uint64_t value;
+    uint64_t ok;
+};
+LoadResult helper_load(Hart* h, uint64_t va, uint64_t size)
+{
+    uint64_t v = 0;
+    const bool ok = load_slow(*h, va, unsigned(size), v);
+    return {v, ok};
+}
+bool helper_store(Hart* h, uint64_t va, uint64_t size, uint64_t value)
+{
+    return store_slow(*h, va, unsigned(size), value);
+}
+
+// The allocator's pool, callee-saved first (they survive helper calls without saving).
+constexpr std::array<int, 9> kPool = {Operand::R13, Operand::R14, Operand::R15, Operand::RSI, Operand::RDI,
+                                      Operand::R8,  Operand::R9,  Operand::R10, Operand::R11};
+constexpr bool caller_saved(int idx) { return idx != Operand::R13 && idx != Operand::R14 && idx != Operand::R15; }
+
+bool fits32(uint64_t v) { return int64_t(v) == int64_t(int32_t(uint32_t(v))); }
+
+class Compiler : public CodeGenerator {
+public:
+    Compiler(const IrBlock& b, TranslationBlock& tb, CodeBuffer& buf, const HartLayout& l, const Trampoline& t)
+        : CodeGenerator(buf.room(), buf.cursor()), b_(b), tb_(tb), l_(l), t_(t), home_(b.next_temp, -1),
+          last_use_(b.next_temp, 0)
+    {
+        for (uint32_t k = 0; k < b.ops.size(); ++k) {
+            const IrInsn& i = b.ops[k];
+            if (i.a.is_temp()) last_use_[i.a.temp] = k;
+            if (i.b.is_temp()) last_use_[i.b.temp] = k;
+            if (i.dst != kNoTemp && !is_global(i.dst)) last_use_[i.dst] = std::max(last_use_[i.dst], k);
+        }
+    }
+
+    void run()
+    {
+        entry_check();
+        for (uint32_t k = 0; k < b_.ops.size(); ++k) {
+            now_ = k;
+            op(b_.ops[k]);
+            pinned_.fill(false);
+            release_dead_locals(k);
+        }
+        for (auto& stub : stubs_) stub();
+        for (auto& [index, label] : fault_labels_) fault_exit(index, *label);
+    }
+
+private:
+    // ---------------- register allocation ----------------
+    struct HostReg {
+        Temp holder = kNoTemp;
+        bool dirty = false;  // a guest register whose value here is newer than h.x
+        uint32_t stamp = 0;
+    };
+
+    Address guest_slot(Temp t) { return qword[rbp + l_.x + 8 * int(t)]; }
+
+    void assign(int idx, Temp t)
+    {
+        regs_[idx] = {t, false, ++clock_};
+        home_[t] = int8_t(idx);
+    }
+    void release(int idx)
+    {
+        if (regs_[idx].holder != kNoTemp) home_[regs_[idx].holder] = -1;
+        regs_[idx] = {};
+    }
+    int alloc()
+    {
+        for (int idx : kPool)
+            if (regs_[idx].holder == kNoTemp) return idx;
+        int victim = -1;
+        for (int idx : kPool)
+            if (is_global(regs_[idx].holder) && !pinned_[idx] &&
+                (victim < 0 || regs_[idx].stamp < regs_[victim].stamp))
+                victim = idx;
+        if (victim < 0) throw std::logic_error("jit: out of host registers");
+        if (regs_[victim].dirty) mov(guest_slot(regs_[victim].holder), Reg64(victim));
+        release(victim);
+        return victim;
+    }
+    // The host register holding t (loaded from h.x for a guest register not cached yet), pinned.
+    Reg64 get(Temp t)
+    {
+        int idx = home_[t];
+        if (idx < 0) {
+            if (!is_global(t)) throw std::logic_error("jit: local temp read before it was written");
+            idx = alloc();
+            assign(idx, t);
+            mov(Reg64(idx), guest_slot(t));
+        }
+        regs_[idx].stamp = ++clock_;
+        pinned_[idx] = true;
+        return Reg64(idx);
+    }
+    // The host register t is about to be written in (a guest register becomes dirty).
+    Reg64 def(Temp t)
+    {
+        int idx = home_[t];
+        if (idx < 0) {
+            idx = alloc();
+            assign(idx, t);
+        }
+        regs_[idx].stamp = ++clock_;
+        if (is_global(t)) regs_[idx].dirty = true;
+        pinned_[idx] = true;
+        return Reg64(idx);
+    }
+    // An argument in a register: its temp's, or the immediate moved into `scratch`.
+    Reg64 in_reg(const Arg& a, const Reg64& scratch)
+    {
+        if (a.is_temp()) return get(a.temp);
+        mov(scratch, a.imm);
+        return scratch;
+    }
+    void release_dead_locals(uint32_t k)
+    {
+        for (int idx : kPool) {
+            const Temp t = regs_[idx].holder;
+            if (t != kNoTemp && !is_global(t) && last_use_[t] <= k) release(idx);
+        }
+    }
+
+    struct Writeback {
+        Temp t;
+        int idx;
+    };
+    std::vector<Writeback> dirty_now() const
+    {
+        std::vector<Writeback> out;
+        for (int idx : kPool)
+            if (regs_[idx].dirty) out.push_back({regs_[idx].holder, idx});
+        return out;
+    }
+    std::vector<int> occupied_caller_saved() const
+    {
+        std::vector<int> out;
+        for (int idx : kPool)
+            if (caller_saved(idx) && regs_[idx].holder != kNoTemp) out.push_back(idx);
+        return out;
+    }
+    void emit_writeback(const std::vector<Writeback>& w)
+    {
+        for (const auto& [t, idx] : w) mov(guest_slot(t), Reg64(idx));
+    }
+    // h.x is made current; the cached values stay valid (and clean).
+    void sync_all()
+    {
+        emit_writeback(dirty_now());
+        for (int idx : kPool) regs_[idx].dirty = false;
+    }
+    // Before a helper call: h.x current, and nothing the call may clobber is still needed.
+    void before_call()
+    {
+        sync_all();
+        for (int idx : kPool) {
+            const Temp t = regs_[idx].holder;
+            if (t == kNoTemp || !caller_saved(idx)) continue;
+            if (!is_global(t) && last_use_[t] > now_) throw std::logic_error("jit: local temp live across a helper call");
+            release(idx);
+        }
+    }
+    void call_fn(const void* fn)
+    {
+        mov(rax, reinterpret_cast<uintptr_t>(fn));
+        call(rax);
+    }
+
+    // ---------------- exits ----------------
+    void set_pc(uint64_t pc)
+    {
+        mov(rax, pc);
+        mov(qword[rbp + l_.pc], rax);
+    }
+    void add_instret(uint64_t n)
+    {
+        if (n) add(qword[rbp + l_.instret], int(n));
+    }
+    void to_epilogue(uint64_t code)
+    {
+        mov(rax, code);
+        jmp(reinterpret_cast<const void*>(t_.epilogue), T_NEAR);
+    }
+    Label& fault_label(uint32_t index)
+    {
+        auto& p = fault_labels_[index];
+        if (!p) p = &labels_.emplace_back();
+        return *p;
+    }
+    // A trap raised by guest instruction `index`: everything before it retired (dirty registers were
+    // written back before the access or helper call that raised).
+    void fault_exit(uint32_t index, Label& l)
+    {
+        L(l);
+        set_pc(b_.guest[index].pc);
+        add_instret(index);
+        to_epilogue(kExitTrap);
+    }
+    void entry_check()
+    {
+        Label& exit = labels_.emplace_back();
+        cmp(byte[rbp + l_.exit_request], 0);
+        jne(exit, T_NEAR);
+        mov(rax, qword[rbp + l_.instret]);
+        cmp(rax, qword[rbx + offsetof(JitCpu, stop)]);
+        jae(exit, T_NEAR);
+        stubs_.push_back([this, &exit] {
+            L(exit);
+            set_pc(b_.pc);
+            to_epilogue(kExitLookup);
+        });
+    }
+    // A direct exit: a patchable jmp (initially to the next instruction), then the way back to the
+    // run loop asking it to chain this slot.
+    void direct_exit(unsigned slot, uint64_t target)
+    {
+        db(0xE9);
+        dd(0);
+        tb_.jmp_site[slot] = uint32_t(getSize() - 4);
+        tb_.jmp_target[slot] = target;
+        set_pc(target);
+        to_epilogue(reinterpret_cast<uintptr_t>(&tb_) | slot);
+    }
+    uint64_t retired() const { return b_.guest.size(); }
+
+    // ---------------- operations ----------------
+    void op(const IrInsn& i)
+    {
+        switch (i.op) {
+        case IrOp::Mov: {
+            if (i.a.is_temp()) {
+                const Reg64 ra = get(i.a.temp);
+                const Reg64 rd = def(i.dst);
+                if (rd.getIdx() != ra.getIdx()) mov(rd, ra);
+            } else {
+                mov(def(i.dst), i.a.imm);
+            }
+            break;
+        }
+        case IrOp::Add: case IrOp::Sub: case IrOp::And: case IrOp::Or: case IrOp::Xor: case IrOp::Mul:
+            binop(i);
+            break;
+        case IrOp::Shl: case IrOp::Shr: case IrOp::Sar: shift(i); break;
+        case IrOp::Ext32s: case IrOp::Ext32u: {
+            const Reg64 ra = in_reg(i.a, rax);
+            const Reg64 rd = def(i.dst);
+            if (i.op == IrOp::Ext32s) movsxd(rd, ra.cvt32());
+            else mov(rd.cvt32(), ra.cvt32());
+            break;
+        }
+        case IrOp::SetCond: {
+            const Reg64 ra = in_reg(i.a, rax);
+            const Reg64 rb = i.b.is_temp() ? get(i.b.temp) : rdx;
+            const Reg64 rd = def(i.dst);
+            compare(ra, i.b, rb);
+            setcc(i.cond);
+            movzx(rd.cvt32(), al);
+            break;
+        }
+        case IrOp::Load: load(i); break;
+        case IrOp::Store: store(i); break;
+        case IrOp::Call: helper_call(i); break;
+        case IrOp::GotoTb:
+            sync_all();
+            add_instret(retired());
+            direct_exit(0, i.target);
+            break;
+        case IrOp::Branch: {
+            const Reg64 ra = in_reg(i.a, rax);
+            const Reg64 rb = i.b.is_temp() ? get(i.b.temp) : rdx;
+            sync_all();
+            add_instret(retired());
+            compare(ra, i.b, rb);
+            Label& taken = labels_.emplace_back();
+            jcc(i.cond, taken);
+            direct_exit(0, i.fallthrough);
+            L(taken);
+            direct_exit(1, i.target);
+            break;
+        }
+        case IrOp::JumpIndirect: {
+            const Reg64 ra = in_reg(i.a, rax);
+            mov(qword[rbp + l_.pc], ra);
+            sync_all();
+            add_instret(retired());
+            to_epilogue(kExitLookup);
+            break;
+        }
+        case IrOp::System: {
+            const GuestInsn& g = tb_.guest[i.guest_index];
+            sync_all();
+            set_pc(g.pc);
+            mov(rax, g.pc + g.d.len);
+            mov(qword[rbp + l_.next_pc], rax);
+            add_instret(i.guest_index);
+            mov(rdi, rbp);
+            mov(rsi, reinterpret_cast<uintptr_t>(&g.d));
+            call_fn(reinterpret_cast<const void*>(kExec[size_t(g.d.op)]));
+            movzx(eax, al);
+            add(eax, int(kExitTrap));  // false -> kExitTrap, true -> kExitSystem
+            jmp(reinterpret_cast<const void*>(t_.epilogue), T_NEAR);
+            break;
+        }
+        }
+    }
+
+    // cmp ra, b (b an immediate or rb, which holds its temp); rdx is free for a wide immediate.
+    void compare(const Reg64& ra, const Arg& b, const Reg64& rb)
+    {
+        if (b.is_temp()) {
+            cmp(ra, rb);
+        } else if (fits32(b.imm)) {
+            cmp(ra, int32_t(uint32_t(b.imm)));
+        } else {
+            mov(rdx, b.imm);
+            cmp(ra, rdx);
+        }
+    }
+    void setcc(Cond c)
+    {
+        switch (c) {
+        case Cond::EQ: sete(al); break;
+        case Cond::NE: setne(al); break;
+        case Cond::LT: setl(al); break;
+        case Cond::GE: setge(al); break;
+        case Cond::LTU: setb(al); break;
+        case Cond::GEU: setae(al); break;
+        }
+    }
+    void jcc(Cond c, Label& l)
+    {
+        switch (c) {
+        case Cond::EQ: je(l, T_NEAR); break;
+        case Cond::NE: jne(l, T_NEAR); break;
+        case Cond::LT: jl(l, T_NEAR); break;
+        case Cond::GE: jge(l, T_NEAR); break;
+        case Cond::LTU: jb(l, T_NEAR); break;
+        case Cond::GEU: jae(l, T_NEAR); break;
+        }
+    }
+    void alu(IrOp o, const Reg64& d, const Operand& s)
+    {
+        switch (o) {
+        case IrOp::Add: add(d, s); break;
+        case IrOp::Sub: sub(d, s); break;
+        case IrOp::And: and_(d, s); break;
+        case IrOp::Or: or_(d, s); break;
+        case IrOp::Xor: xor_(d, s); break;
+        case IrOp::Mul: imul(d, s); break;
+        default: throw std::logic_error("jit: not an ALU operation");
+        }
+    }
+    void alu_imm(IrOp o, const Reg64& d, const Reg64& a, int32_t v)
+    {
+        if (o == IrOp::Mul) {
+            imul(d, a, v);
+            return;
+        }
+        if (d.getIdx() != a.getIdx()) mov(d, a);
+        switch (o) {
+        case IrOp::Add: add(d, v); break;
+        case IrOp::Sub: sub(d, v); break;
+        case IrOp::And: and_(d, v); break;
+        case IrOp::Or: or_(d, v); break;
+        case IrOp::Xor: xor_(d, v); break;
+        default: throw std::logic_error("jit: not an ALU operation");
+        }
+    }
+    void binop(const IrInsn& i)
+    {
+        const Reg64 ra = in_reg(i.a, rax);
+        if (i.b.is_imm && fits32(i.b.imm)) {
+            alu_imm(i.op, def(i.dst), ra, int32_t(uint32_t(i.b.imm)));
+            return;
+        }
+        const Reg64 rb = in_reg(i.b, rdx);
+        const Reg64 rd = def(i.dst);
+        if (rd.getIdx() == rb.getIdx() && rd.getIdx() != ra.getIdx()) {  // d = a - d: via rax
+            if (ra.getIdx() != rax.getIdx()) mov(rax, ra);
+            alu(i.op, rax, rb);
+            mov(rd, rax);
+            return;
+        }
+        if (rd.getIdx() != ra.getIdx()) mov(rd, ra);
+        alu(i.op, rd, rb);
+    }
+    void shift(const IrInsn& i)
+    {
+        const Reg64 ra = in_reg(i.a, rax);
+        if (i.b.is_temp()) mov(rcx, get(i.b.temp));
+        const Reg64 rd = def(i.dst);
+        if (rd.getIdx() != ra.getIdx()) mov(rd, ra);
+        if (i.b.is_imm) {
+            const int n = int(i.b.imm & 63);
+            if (i.op == IrOp::Shl) shl(rd, n);
+            else if (i.op == IrOp::Shr) shr(rd, n);
+            else sar(rd, n);
+        } else {
+            if (i.op == IrOp::Shl) shl(rd, cl);
+            else if (i.op == IrOp::Shr) shr(rd, cl);
+            else sar(rd, cl);
+        }
+    }
+
+    // rdx = the virtual address; rax = its TLB entry in the current data context; jumps to `miss`
+    // unless the entry's tag for `type` hits (RAM, aligned, permitted); then rcx = the host addend.
+    void tlb_lookup(const IrInsn& i, AccessType type, Label& miss)
+    {
+        if (i.a.is_temp()) lea(rdx, ptr[get(i.a.temp) + int32_t(i.offset)]);
+        else mov(rdx, i.a.imm + uint64_t(i.offset));
+        mov(eax, edx);
+        shr(eax, kPageBits);
+        movzx(eax, al);
+        shl(eax, kTlbShift);
+        add(rax, r12);
+        mov(rcx, rdx);
+        and_(rcx, int32_t(kPageMask | (i.size - 1)));
+        cmp(rcx, qword[rax + 8 * int(type)]);
+        jne(miss, T_NEAR);
+        mov(rcx, qword[rax + offsetof(TlbEntry, host_addend)]);
+    }
+    void extend_into(const Reg64& rd, const Address& src_b, const Address& src_w, const Address& src_d,
+                     const Address& src_q, uint8_t size, bool sign)
+    {
+        switch (size) {
+        case 1: if (sign) movsx(rd, src_b); else movzx(rd.cvt32(), src_b); break;
+        case 2: if (sign) movsx(rd, src_w); else movzx(rd.cvt32(), src_w); break;
+        case 4: if (sign) movsxd(rd, src_d); else mov(rd.cvt32(), src_d); break;
+        default: mov(rd, src_q); break;
+        }
+    }
+    // The slow path of a memory access, emitted after the block: h.x made current (as before this
+    // instruction), live caller-saved registers preserved, the helper called, a fault leaving the
+    // block precisely.
+    struct SlowPath {
+        std::vector<Writeback> dirty;
+        std::vector<int> saved;
+    };
+    void save_regs(const std::vector<int>& saved)
+    {
+        for (int idx : saved) push(Reg64(idx));
+        if (saved.size() % 2) sub(rsp, 8);
+    }
+    void restore_regs(const std::vector<int>& saved)
+    {
+        if (saved.size() % 2) add(rsp, 8);
+        for (auto it = saved.rbegin(); it != saved.rend(); ++it) pop(Reg64(*it));
+    }
+    // The slow path's view of the registers at the jump to it, from the dirty registers before the
+    // instruction's own allocations (a register those evicted was written back on the way).
+    SlowPath slow_path_state(const std::vector<Writeback>& dirty_before) const
+    {
+        SlowPath s;
+        for (const Writeback& w : dirty_before)
+            if (regs_[w.idx].holder == w.t) s.dirty.push_back(w);
+        s.saved = occupied_caller_saved();
+        return s;
+    }
+    void load(const IrInsn& i)
+    {
+        const std::vector<Writeback> before = dirty_now();
+        if (i.a.is_temp()) get(i.a.temp);
+        const Reg64 rd = def(i.dst);
+        const SlowPath s = slow_path_state(before);
+        Label& miss = labels_.emplace_back();
+        Label& done = labels_.emplace_back();
+        tlb_lookup(i, AccessType::Load, miss);
+        extend_into(rd, byte[rdx + rcx], word[rdx + rcx], dword[rdx + rcx], qword[rdx + rcx], i.size, i.sign);
+        L(done);
+        Label& fault = fault_label(i.guest_index);
+        stubs_.push_back([this, s, rd, &miss, &done, &fault, size = i.size, sign = i.sign] {
+            L(miss);
+            emit_writeback(s.dirty);
+            save_regs(s.saved);
+            mov(rsi, rdx);
+            mov(rdi, rbp);
+            mov(edx, size);
+            call_fn(reinterpret_cast<const void*>(&helper_load));
+            test(dl, dl);
+            jz(fault, T_NEAR);
+            mov(rcx, rax);
+            restore_regs(s.saved);
+            switch (size) {
+            case 1: if (sign) movsx(rd, cl); else movzx(rd.cvt32(), cl); break;
+            case 2: if (sign) movsx(rd, cx); else movzx(rd.cvt32(), cx); break;
+            case 4: if (sign) movsxd(rd, ecx); else mov(rd.cvt32(), ecx); break;
+            default: mov(rd, rcx); break;
+            }
+            jmp(done, T_NEAR);
+        });
+    }
+    void store(const IrInsn& i)
+    {
+        const std::vector<Writeback> before = dirty_now();
+        if (i.a.is_temp()) get(i.a.temp);
+        const bool value_in_reg = i.b.is_temp();
+        const int value_idx = value_in_reg ? get(i.b.temp).getIdx() : -1;
+        const SlowPath s = slow_path_state(before);
+        const uint64_t value_imm = i.b.imm;
+        Label& miss = labels_.emplace_back();
+        Label& done = labels_.emplace_back();
+        tlb_lookup(i, AccessType::Store, miss);
+        const RegExp where = rdx + rcx;
+        if (value_in_reg) {
+            const Reg64 v(value_idx);
+            switch (i.size) {
+            case 1: mov(byte[where], v.cvt8()); break;
+            case 2: mov(word[where], v.cvt16()); break;
+            case 4: mov(dword[where], v.cvt32()); break;
+            default: mov(qword[where], v); break;
+            }
+        } else if (i.size == 8 && !fits32(value_imm)) {
+            mov(rax, value_imm);
+            mov(qword[where], rax);
+        } else {
+            switch (i.size) {
+            case 1: mov(byte[where], int(value_imm & 0xff)); break;
+            case 2: mov(word[where], int(value_imm & 0xffff)); break;
+            case 4: mov(dword[where], uint32_t(value_imm)); break;
+            default: mov(qword[where], int32_t(uint32_t(value_imm))); break;
+            }
+        }
+        L(done);
+        Label& fault = fault_label(i.guest_index);
+        stubs_.push_back([this, s, value_in_reg, value_idx, value_imm, &miss, &done, &fault, size = i.size] {
+            L(miss);
+            emit_writeback(s.dirty);
+            save_regs(s.saved);
+            if (value_in_reg) mov(rcx, Reg64(value_idx));
+            else mov(rcx, value_imm);
+            mov(rsi, rdx);
+            mov(rdi, rbp);
+            mov(edx, size);
+            call_fn(reinterpret_cast<const void*>(&helper_store));
+            test(al, al);
+            jz(fault, T_NEAR);
+            restore_regs(s.saved);
+            jmp(done, T_NEAR);
+        });
+    }
+    void helper_call(const IrInsn& i)
+    {
+        const GuestInsn& g = tb_.guest[i.guest_index];
+        before_call();
+        if (i.dst != kNoTemp && home_[i.dst] >= 0) release(home_[i.dst]);  // the helper writes h.x[rd]
+        mov(rdi, rbp);
+        mov(rsi, reinterpret_cast<uintptr_t>(&g.d));
+        call_fn(reinterpret_cast<const void*>(kExec[size_t(g.d.op)]));
+        test(al, al);
+        jz(fault_label(i.guest_index), T_NEAR);
+    }
+
+    const IrBlock& b_;
+    TranslationBlock& tb_;
+    const HartLayout& l_;
+    const Trampoline& t_;
+    std::array<HostReg, 16> regs_{};
+    std::array<bool, 16> pinned_{};
+    std::vector<int8_t> home_;        // temp -> host register index, -1 if not in one
+    std::vector<uint32_t> last_use_;  // temp -> index of the last op reading (or writing) it
+    uint32_t now_ = 0;
+    uint32_t clock_ = 0;
+    std::deque<Label> labels_;  // stable addresses for labels referenced by deferred stubs
+    std::map<uint32_t, Label*> fault_labels_;
+    std::vector<std::function<void()>> stubs_;
+};
+
+}  // namespace
+
+HartLayout HartLayout::of(const Hart& h)
+{
+    auto off = [&](const void* field) {
+        return int32_t(reinterpret_cast<const char*>(field) - reinterpret_cast<const char*>(&h));
+    };
+    HartLayout l;
+    l.x = off(&h.x[0]);
+    l.pc = off(&h.pc);
+    l.next_pc = off(&h.next_pc);
+    l.instret = off(&h.instret);
+    l.exit_request = off(&h.exit_request);
+    return l;
+}
+
+Trampoline emit_trampoline(CodeBuffer& buf)
+{
+    CodeGenerator g(buf.room(), buf.cursor());
+    Trampoline t;
+    t.enter = g.getCurr<EnterFn>();
+    // enter(hart, cpu, data_tlb, code): callee-saved registers pushed (six, plus 8 bytes so that
+    // rsp is 16-byte aligned at every helper call the blocks make), the fixed registers set.
+    g.push(g.rbp);
+    g.push(g.rbx);
+    g.push(g.r12);
+    g.push(g.r13);
+    g.push(g.r14);
+    g.push(g.r15);
+    g.sub(g.rsp, 8);
+    g.mov(g.rbp, g.rdi);
+    g.mov(g.rbx, g.rsi);
+    g.mov(g.r12, g.rdx);
+    g.mov(g.qword[g.rbx + offsetof(JitCpu, saved_rsp)], g.rsp);
+    g.jmp(g.rcx);
+    t.epilogue = g.getCurr();
+    g.mov(g.rsp, g.qword[g.rbx + offsetof(JitCpu, saved_rsp)]);
+    g.add(g.rsp, 8);
+    g.pop(g.r15);
+    g.pop(g.r14);
+    g.pop(g.r13);
+    g.pop(g.r12);
+    g.pop(g.rbx);
+    g.pop(g.rbp);
+    g.ret();
+    g.align(16);
+    t.bytes = g.getSize();
+    buf.commit(t.bytes);
+    return t;
+}
+
+void compile(const IrBlock& b, TranslationBlock& tb, CodeBuffer& buf, const HartLayout& layout,
+             const Trampoline& tramp)
+{
+    try {
+        Compiler c(b, tb, buf, layout, tramp);
+        c.run();
+        c.align(16);
+        tb.code = c.getCode();
+        tb.code_size = uint32_t(c.getSize());
+        buf.commit(c.getSize());
+    } catch (const Xbyak::Error& e) {
+        if (int(e) == ERR_CODE_IS_TOO_BIG) throw CodeBufferFull{};
+        throw std::runtime_error(std::string("jit: code generation failed: ") + e.what());
+    }
+}
+
+void patch_jump(TranslationBlock& from, unsigned slot, const uint8_t* to)
+{
+    uint8_t* site = const_cast<uint8_t*>(from.code) + from.jmp_site[slot];
+    const int32_t rel = int32_t(to - (site + 4));
+    std::memcpy(site, &rel, 4);
+}
+
+void unpatch_jump(TranslationBlock& from, unsigned slot)
+{
+    uint8_t* site = const_cast<uint8_t*>(from.code) + from.jmp_site[slot];
+    const int32_t rel = 0;
+    std::memcpy(site, &rel, 4);
+}
+
+}  // namespace locklab::rv::tcg

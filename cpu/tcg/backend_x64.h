@@ -1,0 +1,65 @@
+// JIT backend: IR -> x86-64 (System V) with Xbyak.
+//
+// Register conventions inside generated code:
+//   rbp = Hart*, rbx = JitCpu*, r12 = the data TlbTable of the current translation context;
+//   rax, rcx, rdx = scratch; rsi, rdi, r8-r11, r13-r15 = the per-block register allocator's pool
+//   (guest registers cached there within a block, written back at exits, helper calls and on the
+//   slow path of a memory access).
+// Code is entered through the trampoline (emit_trampoline) and leaves by jumping to its epilogue with
+// an exit code in rax (ExitCode, or a TranslationBlock* | slot asking to chain that direct exit).
+#pragma once
+
+#include <cstdint>
+
+#include "cpu/hart.h"
+#include "cpu/tcg/code_buffer.h"
+#include "cpu/tcg/ir.h"
+#include "cpu/tcg/tb.h"
+#include "cpu/tlb.h"
+
+namespace locklab::rv::tcg {
+
+// Byte offsets of the Hart fields generated code touches (Hart is not standard-layout, so they are
+// measured on an instance; they are the same for every Hart).
+struct HartLayout {
+    int32_t x = 0, pc = 0, next_pc = 0, instret = 0, exit_request = 0;
+    static HartLayout of(const Hart& h);
+};
+
+// Per-hart state generated code reads through rbx.
+struct JitCpu {
+    uint64_t stop = 0;       // leave at a block entry once h.instret reaches this (the budget)
+    uint64_t saved_rsp = 0;  // the trampoline's stack pointer, restored by the epilogue
+};
+
+enum ExitCode : uint64_t {
+    kExitLookup = 0,  // h.pc holds the next pc: look it up
+    kExitTrap = 1,    // a trap was raised: h.pc is the faulting instruction, h.instret exact
+    kExitSystem = 2,  // a SYSTEM operation completed: h.instret counts the ones before it, h.next_pc set
+    // >= 8: (TranslationBlock* | slot): like kExitLookup, after the direct exit `slot` of that block
+};
+
+using EnterFn = uint64_t (*)(Hart*, JitCpu*, TlbTable*, const void*);
+
+struct Trampoline {
+    EnterFn enter = nullptr;
+    const uint8_t* epilogue = nullptr;
+    size_t bytes = 0;
+};
+
+// Emit the trampoline at the start of an empty code buffer.
+Trampoline emit_trampoline(CodeBuffer& buf);
+
+// Thrown when the code buffer has no room left for a block (the caller flushes and retries).
+struct CodeBufferFull {};
+
+// Compile `b` (whose guest instructions are tb.guest) into `buf`; sets tb.code, code_size and the
+// jump sites. Throws CodeBufferFull.
+void compile(const IrBlock& b, TranslationBlock& tb, CodeBuffer& buf, const HartLayout& layout,
+             const Trampoline& tramp);
+
+// Point direct exit `slot` of `from` at `to` (chaining), or back at its own exit path (unchaining).
+void patch_jump(TranslationBlock& from, unsigned slot, const uint8_t* to);
+void unpatch_jump(TranslationBlock& from, unsigned slot);
+
+}  // namespace locklab::rv::tcg

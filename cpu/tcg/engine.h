@@ -1,0 +1,55 @@
+// The JIT state of one hart (Hart::jit): options, code buffer, translation-block cache, statistics.
+// Home thread only.
+#pragma once
+
+#include <cstdint>
+
+#include "cpu/hart.h"
+#include "cpu/tcg/backend_x64.h"
+#include "cpu/tcg/code_buffer.h"
+#include "cpu/tcg/jit.h"
+#include "cpu/tcg/tb.h"
+#include "cpu/tlb.h"
+
+namespace locklab::rv::tcg {
+
+class Engine {
+public:
+    Engine(const Hart& h, const JitOptions& opts);
+
+    // The block at h.pc, whose page the fetch TLB resolved to `page` (RAM), translated on a miss.
+    // Null if its first instruction straddles the page end.
+    TranslationBlock* lookup(Hart& h, const PageRef& page);
+    // Drop every translation: at the next safe point (fence.i runs inside generated code).
+    void request_flush() { flush_pending_ = true; }
+    // Flush now if requested. Only where no generated code is running (the run loop).
+    void flush_if_requested()
+    {
+        if (flush_pending_) flush();
+    }
+    // Chain direct exit `slot` of `from` to `to` when both lie in one virtual page (the fetch
+    // translation checked on entry to `from` then holds for `to`).
+    void chain(TranslationBlock& from, unsigned slot, TranslationBlock& to);
+    uint64_t enter(Hart& h, const TranslationBlock& tb)
+    {
+        return tramp_.enter(&h, &cpu, h.tlb->data, tb.code);
+    }
+
+    JitOptions opts;
+    JitStats stats;
+    JitTrace trace;
+    JitCpu cpu;
+
+private:
+    void flush();
+    TranslationBlock* translate(Hart& h, const PageRef& page);
+    void trace_block(const TranslationBlock& tb, size_t ir_ops, uint64_t ns);
+
+    HartLayout layout_;
+    CodeBuffer code_;
+    Trampoline tramp_;
+    TbCache tbs_;
+    bool flush_pending_ = false;
+};
+
+}  // namespace locklab::rv::tcg

@@ -1,0 +1,248 @@
+// JIT frontend: decoded guest instructions -> IR.
+//
+// Why this split keeps the semantics in one place: cpu/semantics.h is the only definition of what an
+// instruction does. The frontend lowers to IR only the instructions whose meaning is plain
+// arithmetic on registers, a comparison, a jump or a TLB-checked load/store — the shapes the IR
+// spells directly (and whose results the differential tester compares with the interpreter's). Every
+// other operation (CSRs, xRET, WFI, ecall/ebreak, fence/fence.i, sfence.vma, AMOs, LR/SC, the
+// high-half multiplies, division and remainder with the M extension's special cases, illegal
+// encodings) becomes a call to the interpreter's own exec_<OP>() function, so its rules (privilege
+// checks, trap causes, the division table, reservation handling) exist exactly once. The backend
+// only ever sees IR: it knows nothing about RISC-V instructions, only about temps, the guest register
+// file, the TLB and helper calls.
+#include "cpu/tcg/frontend.h"
+
+#include <atomic>
+#include <cstring>
+#include <utility>
+
+#include "cpu/tlb.h"
+
+namespace locklab::rv::tcg {
+
+namespace {
+
+bool ends_block(Op op) { return op_flags(op) & (OPF_BRANCH | OPF_SYSTEM); }
+
+uint16_t read_parcel(const uint8_t* p)
+{
+    // Relaxed atomic, like the interpreter: another hart may be writing this code.
+    return std::atomic_ref<const uint16_t>(*reinterpret_cast<const uint16_t*>(p)).load(std::memory_order_relaxed);
+}
+
+class Lowering {
+public:
+    explicit Lowering(IrBlock& b) : b_(b) {}
+
+    void insn(uint32_t index)
+    {
+        index_ = index;
+        const GuestInsn& g = b_.guest[index];
+        const DecodedInsn& d = g.d;
+        const uint64_t pc = g.pc;
+        const uint64_t next = pc + d.len;
+        const uint64_t imm = uint64_t(int64_t(d.imm));
+        const Arg rs1 = reg(d.rs1), rs2 = reg(d.rs2), i = Arg::i(imm);
+        switch (d.op) {
+        case Op::LUI: mov(d.rd, i); break;
+        case Op::AUIPC: mov(d.rd, Arg::i(pc + imm)); break;
+        case Op::JAL:
+            mov(d.rd, Arg::i(next));
+            end(IrOp::GotoTb, pc + imm);
+            break;
+        case Op::JALR: {
+            const Temp t = local(IrOp::Add, rs1, i);  // the target first: rd may be rs1
+            const Temp target = local(IrOp::And, Arg::t(t), Arg::i(~uint64_t(1)));
+            mov(d.rd, Arg::i(next));
+            IrInsn j = make(IrOp::JumpIndirect);
+            j.a = Arg::t(target);
+            b_.ops.push_back(j);
+            break;
+        }
+        case Op::BEQ: branch(Cond::EQ, rs1, rs2, pc + imm, next); break;
+        case Op::BNE: branch(Cond::NE, rs1, rs2, pc + imm, next); break;
+        case Op::BLT: branch(Cond::LT, rs1, rs2, pc + imm, next); break;
+        case Op::BGE: branch(Cond::GE, rs1, rs2, pc + imm, next); break;
+        case Op::BLTU: branch(Cond::LTU, rs1, rs2, pc + imm, next); break;
+        case Op::BGEU: branch(Cond::GEU, rs1, rs2, pc + imm, next); break;
+        case Op::LB: load(d, 1, true); break;
+        case Op::LH: load(d, 2, true); break;
+        case Op::LW: load(d, 4, true); break;
+        case Op::LD: load(d, 8, false); break;
+        case Op::LBU: load(d, 1, false); break;
+        case Op::LHU: load(d, 2, false); break;
+        case Op::LWU: load(d, 4, false); break;
+        case Op::SB: store(d, 1); break;
+        case Op::SH: store(d, 2); break;
+        case Op::SW: store(d, 4); break;
+        case Op::SD: store(d, 8); break;
+        case Op::ADDI: op(IrOp::Add, d.rd, rs1, i); break;
+        case Op::SLTI: setcond(Cond::LT, d.rd, rs1, i); break;
+        case Op::SLTIU: setcond(Cond::LTU, d.rd, rs1, i); break;
+        case Op::XORI: op(IrOp::Xor, d.rd, rs1, i); break;
+        case Op::ORI: op(IrOp::Or, d.rd, rs1, i); break;
+        case Op::ANDI: op(IrOp::And, d.rd, rs1, i); break;
+        case Op::SLLI: op(IrOp::Shl, d.rd, rs1, Arg::i(imm & 63)); break;
+        case Op::SRLI: op(IrOp::Shr, d.rd, rs1, Arg::i(imm & 63)); break;
+        case Op::SRAI: op(IrOp::Sar, d.rd, rs1, Arg::i(imm & 63)); break;
+        case Op::ADD: op(IrOp::Add, d.rd, rs1, rs2); break;
+        case Op::SUB: op(IrOp::Sub, d.rd, rs1, rs2); break;
+        case Op::SLL: op(IrOp::Shl, d.rd, rs1, rs2); break;
+        case Op::SLT: setcond(Cond::LT, d.rd, rs1, rs2); break;
+        case Op::SLTU: setcond(Cond::LTU, d.rd, rs1, rs2); break;
+        case Op::XOR: op(IrOp::Xor, d.rd, rs1, rs2); break;
+        case Op::SRL: op(IrOp::Shr, d.rd, rs1, rs2); break;
+        case Op::SRA: op(IrOp::Sar, d.rd, rs1, rs2); break;
+        case Op::OR: op(IrOp::Or, d.rd, rs1, rs2); break;
+        case Op::AND: op(IrOp::And, d.rd, rs1, rs2); break;
+        case Op::MUL: op(IrOp::Mul, d.rd, rs1, rs2); break;
+        // W forms: compute in 64 bits where the low half does not depend on the high one, then
+        // sign-extend; right shifts first extend their operand the way the shift needs.
+        case Op::ADDIW: word(IrOp::Add, d.rd, rs1, i); break;
+        case Op::ADDW: word(IrOp::Add, d.rd, rs1, rs2); break;
+        case Op::SUBW: word(IrOp::Sub, d.rd, rs1, rs2); break;
+        case Op::MULW: word(IrOp::Mul, d.rd, rs1, rs2); break;
+        case Op::SLLIW: word(IrOp::Shl, d.rd, rs1, Arg::i(imm & 31)); break;
+        case Op::SRLIW: word(IrOp::Shr, d.rd, Arg::t(local(IrOp::Ext32u, rs1)), Arg::i(imm & 31)); break;
+        case Op::SRAIW: word(IrOp::Sar, d.rd, Arg::t(local(IrOp::Ext32s, rs1)), Arg::i(imm & 31)); break;
+        case Op::SLLW: word(IrOp::Shl, d.rd, rs1, amount32(rs2)); break;
+        case Op::SRLW: word(IrOp::Shr, d.rd, Arg::t(local(IrOp::Ext32u, rs1)), amount32(rs2)); break;
+        case Op::SRAW: word(IrOp::Sar, d.rd, Arg::t(local(IrOp::Ext32s, rs1)), amount32(rs2)); break;
+        default:
+            if (op_flags(d.op) & OPF_SYSTEM) {
+                b_.ops.push_back(make(IrOp::System));
+            } else {
+                IrInsn c = make(IrOp::Call);
+                c.dst = d.rd == kZeroSink ? kNoTemp : Temp(d.rd);
+                b_.ops.push_back(c);
+            }
+            break;
+        }
+    }
+
+    // After the last instruction: a block cut short (length bound, page end) falls through.
+    void finish(uint64_t next_pc)
+    {
+        if (b_.ops.empty() || !is_terminator(b_.ops.back().op)) end(IrOp::GotoTb, next_pc);
+    }
+
+private:
+    static Arg reg(uint8_t r) { return r == 0 || r == kZeroSink ? Arg::i(0) : Arg::t(Temp(r)); }
+
+    IrInsn make(IrOp o) const
+    {
+        IrInsn i;
+        i.op = o;
+        i.guest_index = index_;
+        return i;
+    }
+    void emit(IrOp o, Temp dst, Arg a, Arg b = Arg::i(0))
+    {
+        IrInsn i = make(o);
+        i.dst = dst;
+        i.a = a;
+        i.b = b;
+        b_.ops.push_back(i);
+    }
+    Temp local(IrOp o, Arg a, Arg b = Arg::i(0))
+    {
+        const Temp t = b_.new_temp();
+        emit(o, t, a, b);
+        return t;
+    }
+    // rd = a op b; nothing for x0 (kZeroSink): none of these can fault.
+    void op(IrOp o, uint8_t rd, Arg a, Arg b)
+    {
+        if (rd != kZeroSink && rd != 0) emit(o, Temp(rd), a, b);
+    }
+    void mov(uint8_t rd, Arg a) { op(IrOp::Mov, rd, a, Arg::i(0)); }
+    void word(IrOp o, uint8_t rd, Arg a, Arg b)
+    {
+        if (rd == kZeroSink || rd == 0) return;
+        emit(IrOp::Ext32s, Temp(rd), Arg::t(local(o, a, b)));
+    }
+    Arg amount32(Arg a) { return Arg::t(local(IrOp::And, a, Arg::i(31))); }
+    void setcond(Cond c, uint8_t rd, Arg a, Arg b)
+    {
+        if (rd == kZeroSink || rd == 0) return;
+        IrInsn i = make(IrOp::SetCond);
+        i.cond = c;
+        i.dst = Temp(rd);
+        i.a = a;
+        i.b = b;
+        b_.ops.push_back(i);
+    }
+    void load(const DecodedInsn& d, uint8_t size, bool sign)
+    {
+        // A load to x0 still accesses memory (it may fault or touch MMIO): into a scratch temp.
+        IrInsn i = make(IrOp::Load);
+        i.dst = d.rd == kZeroSink || d.rd == 0 ? b_.new_temp() : Temp(d.rd);
+        i.a = reg(d.rs1);
+        i.offset = d.imm;
+        i.size = size;
+        i.sign = sign;
+        b_.ops.push_back(i);
+    }
+    void store(const DecodedInsn& d, uint8_t size)
+    {
+        IrInsn i = make(IrOp::Store);
+        i.a = reg(d.rs1);
+        i.b = reg(d.rs2);
+        i.offset = d.imm;
+        i.size = size;
+        b_.ops.push_back(i);
+    }
+    void branch(Cond c, Arg a, Arg b, uint64_t taken, uint64_t fallthrough)
+    {
+        IrInsn i = make(IrOp::Branch);
+        i.cond = c;
+        i.a = a;
+        i.b = b;
+        i.target = taken;
+        i.fallthrough = fallthrough;
+        b_.ops.push_back(i);
+    }
+    void end(IrOp o, uint64_t target)
+    {
+        IrInsn i = make(o);
+        i.target = target;
+        b_.ops.push_back(i);
+    }
+
+    IrBlock& b_;
+    uint32_t index_ = 0;
+};
+
+}  // namespace
+
+std::vector<GuestInsn> decode_guest_block(const uint8_t* host, uint64_t pc, uint32_t max_insns)
+{
+    std::vector<GuestInsn> out;
+    const uint64_t room = kPageSize - (pc & ~kPageMask);
+    uint64_t off = 0;
+    while (out.size() < max_insns && off + 2 <= room) {
+        const uint16_t lo = read_parcel(host + off);
+        const unsigned len = insn_length(lo);
+        if (off + len > room) break;
+        uint32_t bits = lo;
+        if (len == 4) bits |= uint32_t(read_parcel(host + off + 2)) << 16;
+        out.push_back({decode(bits), pc + off});
+        off += len;
+        if (ends_block(out.back().d.op)) break;
+    }
+    return out;
+}
+
+IrBlock build_ir(uint64_t pc, std::vector<GuestInsn> insns)
+{
+    IrBlock b;
+    b.pc = pc;
+    b.guest = std::move(insns);
+    Lowering l(b);
+    for (uint32_t i = 0; i < b.guest.size(); ++i) l.insn(i);
+    const GuestInsn& last = b.guest.back();
+    l.finish(last.pc + last.d.len);
+    return b;
+}
+
+}  // namespace locklab::rv::tcg

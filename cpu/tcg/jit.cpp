@@ -1,0 +1,198 @@
+// The JIT's run loop (run_jit) and translation driver: Hart::run()'s contract on translated code.
+//
+// The loop looks the block at h.pc up (fetch TLB check first, exactly as the interpreter does at a
+// block entry), enters its host code and acts on the exit code: look the next pc up, take a trap,
+// finish a SYSTEM operation (instret, pc, pending interrupts, WFI), or chain a direct exit to the
+// block it led to. Exit requests and the budget are checked here and at every block entry in the
+// generated code, so a vCPU in chained code can always be kicked out.
+#include <chrono>
+
+#include <fmt/format.h>
+
+#include "cpu/privileged.h"
+#include "cpu/semantics.h"
+#include "cpu/tcg/engine.h"
+#include "cpu/tcg/frontend.h"
+#include "cpu/tcg/optimize.h"
+#include "cpu/tcg/out_asm.h"
+
+namespace locklab::rv::tcg {
+
+namespace {
+
+constexpr size_t kCodeBufferSize = 32u << 20;
+
+// The instruction at h.pc when it cannot be translated (it straddles a page end, or the code is not
+// in RAM): fetched on its own and executed by the interpreter's semantics. Returns whether the hart
+// must wait (WFI).
+bool step_uncached(Hart& h)
+{
+    uint32_t bits;
+    if (!fetch_uncached(h, h.pc, bits)) {
+        take_exception(h);
+        return false;
+    }
+    const DecodedInsn d = decode(bits);
+    if (h.on_block_decoded) h.on_block_decoded(h, h.pc, &d, 1);
+    h.next_pc = h.pc + d.len;
+    if (!execute(h, d)) {
+        take_exception(h);
+        return false;
+    }
+    h.instret += 1;
+    h.pc = h.next_pc;
+    if (!(op_flags(d.op) & OPF_SYSTEM)) return false;
+    take_pending_interrupt(h);
+    return h.wfi;
+}
+
+}  // namespace
+
+Engine::Engine(const Hart& h, const JitOptions& o)
+    : opts(o), layout_(HartLayout::of(h)), code_(kCodeBufferSize), tramp_(emit_trampoline(code_))
+{
+    if (opts.max_block_insns == 0) opts.max_block_insns = 1;
+}
+
+void Engine::flush()
+{
+    tbs_.flush();
+    code_.reset(tramp_.bytes);
+    flush_pending_ = false;
+    ++stats.flushes;
+}
+
+TranslationBlock* Engine::lookup(Hart& h, const PageRef& page)
+{
+    if (TranslationBlock* tb = tbs_.find(h.pc, page.pa)) return tb;
+    return translate(h, page);
+}
+
+TranslationBlock* Engine::translate(Hart& h, const PageRef& page)
+{
+    const auto start = std::chrono::steady_clock::now();
+    auto tb = std::make_unique<TranslationBlock>();
+    tb->pc = h.pc;
+    tb->pa = page.pa;
+    tb->guest = decode_guest_block(page.host, h.pc, opts.max_block_insns);
+    if (tb->guest.empty()) return nullptr;
+    const GuestInsn& last = tb->guest.back();
+    tb->guest_bytes = uint32_t(last.pc + last.d.len - h.pc);
+    if (h.on_block_decoded) {
+        std::vector<DecodedInsn> insns;
+        for (const GuestInsn& g : tb->guest) insns.push_back(g.d);
+        h.on_block_decoded(h, h.pc, insns.data(), insns.size());
+    }
+    IrBlock ir = build_ir(h.pc, tb->guest);
+    if (opts.optimize) optimize(ir);
+    try {
+        compile(ir, *tb, code_, layout_, tramp_);
+    } catch (const CodeBufferFull&) {
+        flush();
+        compile(ir, *tb, code_, layout_, tramp_);  // an empty buffer holds any block
+    }
+    const uint64_t ns = uint64_t(
+        std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start).count());
+    stats.blocks_translated += 1;
+    stats.guest_insns_translated += tb->guest.size();
+    stats.host_bytes += tb->code_size;
+    stats.translate_ns += ns;
+    if (trace.out_asm || trace.tb_stats) trace_block(*tb, ir.ops.size(), ns);
+    return tbs_.insert(std::move(tb));
+}
+
+void Engine::chain(TranslationBlock& from, unsigned slot, TranslationBlock& to)
+{
+    if (!opts.chaining || ((from.pc ^ to.pc) & kPageMask) != 0 || from.jmp_target[slot] != to.pc) return;
+    patch_jump(from, slot, to.code);
+    ++stats.chains;
+}
+
+void Engine::trace_block(const TranslationBlock& tb, size_t ir_ops, uint64_t ns)
+{
+    std::FILE* out = trace.log ? trace.log : stderr;
+    if (trace.tb_stats)
+        fmt::print(out, "tb pc={:#x} pa={:#x} guest_insns={} ir_ops={} host_bytes={} translate_ns={}\n", tb.pc,
+                   tb.pa, tb.guest.size(), ir_ops, tb.code_size, ns);
+    if (trace.out_asm) {
+        fmt::print(out, "OUT: [size={}] for guest pc {:#x}\n{}\n", tb.code_size, tb.pc,
+                   disassemble_host(tb.code, tb.code_size));
+    }
+}
+
+void enable_jit(Hart& h, const JitOptions& opts)
+{
+    if (!h.jit) h.jit = std::make_unique<Engine>(h, opts);
+}
+
+bool jit_enabled(const Hart& h) { return h.jit != nullptr; }
+
+JitStats jit_stats(const Hart& h) { return h.jit ? h.jit->stats : JitStats{}; }
+
+void set_jit_trace(Hart& h, const JitTrace& t)
+{
+    if (h.jit) h.jit->trace = t;
+}
+
+RunExit run_jit(Hart& h, uint64_t budget)
+{
+    Engine& e = *h.jit;
+    const uint64_t stop = budget > ~h.instret ? ~uint64_t(0) : h.instret + budget;
+    e.cpu.stop = stop;
+    uint64_t slow_steps = 0;  // traps and uncached instructions count against the budget too
+    TranslationBlock* chain_from = nullptr;
+    unsigned chain_slot = 0;
+    for (;;) {
+        if (h.exit_request.load(std::memory_order_relaxed)) [[unlikely]] {
+            // Acquire: whatever the kicker published before kick() (mip bits, queued work) is visible.
+            h.exit_request.exchange(false, std::memory_order_acquire);
+            take_pending_interrupt(h);
+            return RunExit::ExitRequest;
+        }
+        if (h.instret + slow_steps >= stop) return RunExit::BudgetDone;
+        const uint64_t generation = e.stats.flushes;
+        e.flush_if_requested();
+        PageRef page;
+        TranslationBlock* tb = nullptr;
+        if (h.pc & (sem::kIalign - 1)) {  // only a bad reset entry can get here
+            h.raise(Exception::InsnMisaligned, h.pc);
+        } else if (tlb_resolve(h, *h.tlb->fetch, h.pc, AccessType::Fetch, page)) {
+            if (page.host) tb = e.lookup(h, page);
+            if (!tb) {  // code outside RAM or straddling a page: one instruction at a time
+                chain_from = nullptr;
+                ++slow_steps;
+                if (step_uncached(h)) return RunExit::Wfi;
+                continue;
+            }
+        }
+        if (!tb) {  // fetch fault
+            chain_from = nullptr;
+            ++slow_steps;
+            take_exception(h);
+            continue;
+        }
+        if (chain_from && generation == e.stats.flushes) e.chain(*chain_from, chain_slot, *tb);
+        chain_from = nullptr;
+
+        const uint64_t r = e.enter(h, *tb);
+        switch (r) {
+        case kExitLookup: break;
+        case kExitTrap:
+            ++slow_steps;
+            take_exception(h);
+            break;
+        case kExitSystem:  // the SYSTEM operation ending the block retired
+            h.instret += 1;
+            h.pc = h.next_pc;
+            take_pending_interrupt(h);
+            if (h.wfi) return RunExit::Wfi;
+            break;
+        default:
+            chain_from = reinterpret_cast<TranslationBlock*>(r & ~uint64_t(7));
+            chain_slot = unsigned(r & 7);
+            break;
+        }
+    }
+}
+
+}  // namespace locklab::rv::tcg

@@ -1,0 +1,110 @@
+#include "cpu/tcg/optimize.h"
+
+#include <optional>
+#include <vector>
+
+namespace locklab::rv::tcg {
+
+bool is_pure(IrOp op) { return op <= IrOp::SetCond; }
+
+uint64_t fold(IrOp op, Cond cond, uint64_t a, uint64_t b)
+{
+    switch (op) {
+    case IrOp::Mov: return a;
+    case IrOp::Add: return a + b;
+    case IrOp::Sub: return a - b;
+    case IrOp::And: return a & b;
+    case IrOp::Or: return a | b;
+    case IrOp::Xor: return a ^ b;
+    case IrOp::Mul: return a * b;
+    case IrOp::Shl: return a << (b & 63);
+    case IrOp::Shr: return a >> (b & 63);
+    case IrOp::Sar: return uint64_t(int64_t(a) >> (b & 63));
+    case IrOp::Ext32s: return uint64_t(int64_t(int32_t(uint32_t(a))));
+    case IrOp::Ext32u: return uint64_t(uint32_t(a));
+    case IrOp::SetCond: return eval_cond(cond, a, b) ? 1 : 0;
+    default: return 0;
+    }
+}
+
+namespace {
+
+// Identities with one immediate operand that make the operation a copy of `a`.
+bool is_identity(const IrInsn& i)
+{
+    if (!i.b.is_imm || i.a.is_imm) return false;
+    const uint64_t v = i.b.imm;
+    switch (i.op) {
+    case IrOp::Add: case IrOp::Sub: case IrOp::Or: case IrOp::Xor: return v == 0;
+    case IrOp::Shl: case IrOp::Shr: case IrOp::Sar: return (v & 63) == 0;
+    case IrOp::And: return v == ~uint64_t(0);
+    case IrOp::Mul: return v == 1;
+    default: return false;
+    }
+}
+
+bool uses_b(IrOp op)
+{
+    return op != IrOp::Mov && op != IrOp::Ext32s && op != IrOp::Ext32u && op != IrOp::Load && op != IrOp::Call &&
+           op != IrOp::System && op != IrOp::GotoTb && op != IrOp::JumpIndirect;
+}
+
+bool uses_a(IrOp op) { return op != IrOp::Call && op != IrOp::System && op != IrOp::GotoTb; }
+
+}  // namespace
+
+void fold_constants(IrBlock& b)
+{
+    std::vector<std::optional<uint64_t>> known(b.next_temp);
+    auto subst = [&](Arg& a) {
+        if (a.is_temp() && known[a.temp]) a = Arg::i(*known[a.temp]);
+    };
+    std::vector<IrInsn> out;
+    out.reserve(b.ops.size());
+    for (IrInsn i : b.ops) {
+        if (uses_a(i.op)) subst(i.a);
+        if (uses_b(i.op)) subst(i.b);
+        if (is_pure(i.op)) {
+            const bool all_imm = i.a.is_imm && (!uses_b(i.op) || i.b.is_imm);
+            if (all_imm) {
+                const uint64_t v = fold(i.op, i.cond, i.a.imm, i.b.imm);
+                known[i.dst] = v;
+                if (!is_global(i.dst)) continue;  // a local constant lives on only as immediates
+                i.op = IrOp::Mov;
+                i.a = Arg::i(v);
+                i.b = Arg::i(0);
+            } else {
+                known[i.dst].reset();
+                if (is_identity(i)) {
+                    i.op = IrOp::Mov;
+                    i.b = Arg::i(0);
+                }
+            }
+        } else if (i.op == IrOp::Branch && i.a.is_imm && i.b.is_imm) {
+            i.target = eval_cond(i.cond, i.a.imm, i.b.imm) ? i.target : i.fallthrough;
+            i.op = IrOp::GotoTb;
+        } else if (i.dst != kNoTemp) {
+            known[i.dst].reset();
+        }
+        out.push_back(i);
+    }
+    b.ops = std::move(out);
+}
+
+void remove_dead_temps(IrBlock& b)
+{
+    std::vector<bool> live(b.next_temp, false);
+    std::vector<IrInsn> kept;
+    kept.reserve(b.ops.size());
+    for (auto it = b.ops.rbegin(); it != b.ops.rend(); ++it) {
+        const IrInsn& i = *it;
+        if (is_pure(i.op) && !is_global(i.dst) && !live[i.dst]) continue;
+        if (i.dst != kNoTemp && !is_global(i.dst)) live[i.dst] = false;
+        if (uses_a(i.op) && i.a.is_temp()) live[i.a.temp] = true;
+        if (uses_b(i.op) && i.b.is_temp()) live[i.b.temp] = true;
+        kept.push_back(i);
+    }
+    b.ops.assign(kept.rbegin(), kept.rend());
+}
+
+}  // namespace locklab::rv::tcg

@@ -1,0 +1,26 @@
+// IR passes run on every block before the backend sees it.
+#pragma once
+
+#include "cpu/tcg/ir.h"
+
+namespace locklab::rv::tcg {
+
+// Whether `op` computes dst from its arguments only (no memory, no helper, no control flow).
+bool is_pure(IrOp op);
+// The value a pure operation produces from immediate arguments.
+uint64_t fold(IrOp op, Cond cond, uint64_t a, uint64_t b);
+
+// Constant propagation and folding: temps with a value known inside the block become immediates,
+// operations on immediates are evaluated (writes to guest registers stay, as moves of the value), a
+// branch on two immediates becomes a direct jump, and identities (x+0, x|0, x<<0, ...) become moves.
+void fold_constants(IrBlock& b);
+// Drop pure operations whose local result is never used (guest registers are live at every exit).
+void remove_dead_temps(IrBlock& b);
+
+inline void optimize(IrBlock& b)
+{
+    fold_constants(b);
+    remove_dead_temps(b);
+}
+
+}  // namespace locklab::rv::tcg

@@ -1,0 +1,216 @@
+// The JIT (cpu/tcg/): the same programs give the same architectural results as on the interpreter;
+// instret and pc are exact at traps in the middle of a block; budgets, kicks, fence.i, MMIO, code that
+// is not cacheable, helper-executed operations (division, AMOs, CSRs) and chaining.
+#include <catch2/catch.hpp>
+
+#include <initializer_list>
+#include <thread>
+#include <vector>
+
+#include "cpu/tcg/jit.h"
+#include "tests/cpu/core_fixture.h"
+
+using namespace locklab::rv;
+using namespace locklab::rv::test;
+using namespace locklab::rv::test::enc;
+
+namespace {
+
+constexpr unsigned RA = 1, SP = 2, T0 = 5, T1 = 6, T2 = 7, S0 = 8, S1 = 9, A0 = 10, A1 = 11, A2 = 12, A3 = 13,
+                   A4 = 14, A5 = 15, T3 = 28, T4 = 29;
+
+struct JitFixture : CoreFixture {
+    JitFixture() { tcg::enable_jit(h); }
+};
+
+// The program on a fresh interpreter hart and a fresh JIT hart, from the same registers: both must
+// finish with the same registers, pc, instret and data page.
+void same_on_both(std::initializer_list<uint32_t> program, std::initializer_list<std::pair<unsigned, uint64_t>> regs)
+{
+    CoreFixture interp;
+    JitFixture jit;
+    for (auto* f : {&interp, static_cast<CoreFixture*>(&jit)}) {
+        for (auto [r, v] : regs) f->h.x[r] = v;
+        for (unsigned i = 0; i < 64; ++i) f->poke64(CoreFixture::kData + 8 * i, 0x0123456789abcdefull * (i + 1));
+        REQUIRE(f->run_program(program) == RunExit::Wfi);
+    }
+    for (unsigned r = 0; r < 32; ++r) {
+        INFO("x" << r);
+        CHECK(jit.h.x[r] == interp.h.x[r]);
+    }
+    CHECK(jit.h.pc == interp.h.pc);
+    CHECK(jit.h.instret == interp.h.instret);
+    CHECK(jit.csr(csr::mcause) == interp.csr(csr::mcause));
+    CHECK(jit.csr(csr::mepc) == interp.csr(csr::mepc));
+    for (unsigned i = 0; i < 64; ++i) CHECK(jit.peek(CoreFixture::kData + 8 * i) == interp.peek(CoreFixture::kData + 8 * i));
+}
+
+}  // namespace
+
+TEST_CASE("the JIT computes what the interpreter computes for integer arithmetic", "[cpu][tcg]")
+{
+    const std::initializer_list<std::pair<unsigned, uint64_t>> regs = {
+        {T0, 0x8000'0000'0000'0001ull}, {T1, 0xffff'ffff'8000'0000ull}, {T2, 63}, {A0, 0x1234'5678'9abc'def0ull},
+        {A1, uint64_t(-7)}, {A2, 3}};
+    same_on_both({add(A3, T0, T1), sub(A4, T1, T0), sll(A5, A0, T2), srl(S0, T1, A2), sra(S1, T1, A2),
+                  slt(T3, T1, T0), sltu(T4, T1, T0), xor_(A2, A2, A0), or_(A1, A1, A0), and_(T0, T0, A0)},
+                 regs);
+    same_on_both({addi(A3, T0, -1), slti(A4, A1, -6), sltiu(A5, A1, -6), xori(S0, A0, -1), ori(S1, A0, 0x7ff),
+                  andi(T3, A0, -16), slli(T4, A0, 63), srli(A1, T1, 1), srai(A2, T1, 17), lui(T2, 0x80000),
+                  auipc(T0, 0x12345)},
+                 regs);
+    same_on_both({addiw(A3, T0, -2), slliw(A4, A0, 31), srliw(A5, T1, 3), sraiw(S0, T1, 3), addw(S1, T0, T1),
+                  subw(T3, T1, T0), sllw(T4, A0, T2), srlw(A1, T1, T2), sraw(A2, T1, A2)},
+                 regs);
+    same_on_both({mul(A3, A0, A1), mulh(A4, A0, A1), mulhsu(A5, A1, A0), mulhu(S0, A0, A1), div(S1, A0, A1),
+                  divu(T3, A0, A2), rem(T4, A0, A1), remu(T2, A0, 0), mulw(A1, A0, A0), divw(A2, T0, 0),
+                  remuw(T0, A0, A2)},
+                 regs);
+}
+
+TEST_CASE("the JIT keeps x0 zero whatever is written to it", "[cpu][tcg]")
+{
+    same_on_both({addi(0, 0, 5), add(A0, 0, 0), lui(0, 1), ld(0, T0, 0), add(A1, 0, T0), sltu(A2, 0, T0)},
+                 {{T0, CoreFixture::kData}});
+}
+
+TEST_CASE("the JIT's loads, stores and atomics agree with the interpreter's", "[cpu][tcg]")
+{
+    const std::initializer_list<std::pair<unsigned, uint64_t>> regs = {{T0, CoreFixture::kData}, {T1, uint64_t(-2)}};
+    same_on_both({lb(A0, T0, 7), lh(A1, T0, 6), lw(A2, T0, 4), ld(A3, T0, 8), lbu(A4, T0, 15), lhu(A5, T0, 14),
+                  lwu(S0, T0, 12), sb(T1, T0, 16), sh(T1, T0, 26), sw(T1, T0, 36), sd(T1, T0, 48), ld(S1, T0, 16),
+                  lw(T2, T0, 3), sd(T1, T0, 61), ld(T3, T0, 61)},
+                 regs);
+    same_on_both({amo_w(Amo::ADD, A0, T0, T1), amo_d(Amo::MAXU, A1, T0, T1), lr_d(A2, T0), sc_d(A3, T0, T1),
+                  sc_w(A4, T0, T1), ld(A5, T0, 0)},
+                 regs);
+}
+
+TEST_CASE_METHOD(JitFixture, "a fault in the middle of a JIT block reports its pc and the instructions before it",
+                 "[cpu][tcg]")
+{
+    h.x[T0] = kUnassigned;
+    REQUIRE(run_program({addi(T2, 0, 7), nop(), addi(T2, T2, 1), lw(T1, T0, 0), addi(T2, T2, 100)}) == RunExit::Wfi);
+    REQUIRE(trapped(Exception::LoadAccessFault));
+    CHECK(csr(csr::mepc) == kCode + 12);
+    CHECK(csr(csr::mtval) == kUnassigned);
+    CHECK(h.x[T2] == 8);  // written back before the fault; the instruction after it never ran
+    CHECK(h.instret == 3 + 1);
+}
+
+TEST_CASE_METHOD(JitFixture, "a store fault and a misaligned access under the JIT", "[cpu][tcg]")
+{
+    h.x[T0] = kData + 1;
+    h.x[T1] = 0x1122334455667788ull;
+    h.x[A0] = kUnassigned;
+    REQUIRE(run_program({sd(T1, T0, 0), ld(T2, T0, 0), addi(A1, 0, 1), sw(T1, A0, 0), addi(A1, 0, 2)}) ==
+            RunExit::Wfi);
+    REQUIRE(trapped(Exception::StoreAccessFault));
+    CHECK(h.x[T2] == 0x1122334455667788ull);  // misaligned: byte by byte through the slow path
+    CHECK(h.x[A1] == 1);
+    CHECK(csr(csr::mepc) == kCode + 12);
+    CHECK(h.instret == 3 + 1);
+}
+
+TEST_CASE_METHOD(JitFixture, "JIT loads and stores to MMIO go through the device", "[cpu][tcg]")
+{
+    h.x[T0] = kMmioBase;
+    h.x[T1] = 0xa5;
+    const int before = dev->callbacks();
+    REQUIRE(run_program({sb(T1, T0, 3), lbu(T2, T0, 3), addi(T2, T2, 1)}) == RunExit::Wfi);
+    REQUIRE(finished());
+    CHECK(h.x[T2] == 0xa6);
+    CHECK(dev->callbacks() - before == 2);
+}
+
+TEST_CASE_METHOD(JitFixture, "a chained JIT loop computes the right result and counts every instruction",
+                 "[cpu][tcg]")
+{
+    REQUIRE(run_program({addi(T0, 0, 1000), addi(T2, T2, 3), add(T1, T1, T0), addi(T0, T0, -1), bne(T0, 0, -12)}) ==
+            RunExit::Wfi);
+    REQUIRE(finished());
+    CHECK(h.x[T2] == 3000);
+    CHECK(h.x[T1] == 1000 * 1001 / 2);
+    CHECK(h.instret == 1 + 4 * 1000 + 1);
+    CHECK(tcg::jit_stats(h).chains >= 1);
+}
+
+TEST_CASE_METHOD(JitFixture, "the JIT returns after its budget, even inside chained blocks", "[cpu][tcg]")
+{
+    poke32(kCode, jal(0, 0));  // j .
+    h.pc = kCode;
+    CHECK(h.run(1000) == RunExit::BudgetDone);
+    CHECK(h.instret == 1000);
+    CHECK(h.pc == kCode);
+    CHECK(h.run(500) == RunExit::BudgetDone);
+    CHECK(h.instret == 1500);
+}
+
+TEST_CASE_METHOD(JitFixture, "kick from another thread ends a JIT run in an endless chained loop", "[cpu][tcg]")
+{
+    poke32(kCode, addi(T2, T2, 1));
+    poke32(kCode + 4, jal(0, -4));
+    h.pc = kCode;
+    std::thread kicker([&] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        h.kick();
+    });
+    CHECK(h.run(~uint64_t(0)) == RunExit::ExitRequest);
+    kicker.join();
+    CHECK(h.x[T2] > 0);
+    CHECK(h.instret == 2 * h.x[T2] - (h.pc == kCode + 4 ? 1 : 0));
+}
+
+TEST_CASE_METHOD(JitFixture, "fence.i makes code this hart stored visible to the JIT", "[cpu][tcg]")
+{
+    h.x[T0] = kCode;
+    h.x[T1] = addi(T2, T2, 100);
+    REQUIRE(run_program({addi(T2, T2, 1), bne(T3, 0, 20), addi(T3, 0, 1), sw(T1, T0, 0), fence_i(), jal(0, -20)}) ==
+            RunExit::Wfi);
+    REQUIRE(finished());
+    CHECK(h.x[T2] == 101);
+    CHECK(tcg::jit_stats(h).flushes >= 1);
+}
+
+TEST_CASE_METHOD(JitFixture, "CSR instructions, ecall and mret run as helpers with exact instret", "[cpu][tcg]")
+{
+    // The trap pad is a WFI; an ecall from M-mode traps to it with mepc at the ecall.
+    REQUIRE(run_program({addi(T0, 0, 10), addi(T2, T2, 1), addi(T0, T0, -1), bne(T0, 0, -8), nop(),
+                         csrrs(T1, csr::minstret, 0), ecall()}) == RunExit::Wfi);
+    CHECK(h.x[T1] == 1 + 3 * 10 + 1);
+    CHECK(trapped(Exception::EcallM));
+    CHECK(csr(csr::mepc) == kCode + 24);
+}
+
+TEST_CASE_METHOD(JitFixture, "the JIT runs an instruction straddling a page and code in MMIO", "[cpu][tcg]")
+{
+    const uint64_t pc = kCode + 0xffc;
+    poke16(pc, c_nop());
+    poke32(pc + 2, addi(T2, T2, 5));
+    poke16(pc + 6, c_addi(T2, 1));
+    poke32(pc + 8, jalr(0, RA, 0));
+    const uint32_t code[] = {addi(T2, T2, 10), jalr(0, S0, 0)};
+    for (unsigned i = 0; i < 2; ++i) REQUIRE(as.write(kMmioBase + 4 * i, 4, code[i]) == locklab::MemTx::Ok);
+    poke32(kCode, wfi());
+    h.x[RA] = kMmioBase;
+    h.x[S0] = kCode;
+    h.pc = pc;
+    REQUIRE(h.run(100) == RunExit::Wfi);
+    CHECK(h.pc == kCode + 4);
+    CHECK(h.x[T2] == 16);
+    CHECK(h.instret == 7);
+}
+
+TEST_CASE_METHOD(JitFixture, "JIT loads and stores under Sv39 fault with the page-fault cause", "[cpu][tcg]")
+{
+    const uint64_t va = 0x4000'0000;
+    enter_supervisor_sv39(va, PTE_R | PTE_A);  // readable, not writable
+    poke64(kData, 42);
+    h.x[T0] = va;
+    REQUIRE(run_program({ld(T1, T0, 0), addi(T1, T1, 1), sd(T1, T0, 0), addi(T2, 0, 1)}) == RunExit::Wfi);
+    CHECK(h.x[T1] == 43);
+    CHECK(h.x[T2] == 0);
+    CHECK(trapped(Exception::StorePageFault));
+    CHECK(csr(csr::mtval) == va);
+    CHECK(csr(csr::mepc) == kCode + 8);
+}
