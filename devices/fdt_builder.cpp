@@ -98,6 +98,17 @@ void add_soc(FdtWriter& w, unsigned harts, const Phandles& ph)
     w.prop_u32("phandle", ph.plic);
     w.end_node();
 
+    // One virtio-mmio transport per slot, empty or not (QEMU's virt describes all eight).
+    for (uint64_t slot = 0; slot < virt::kVirtioSlots; ++slot) {
+        const uint64_t base = virt::kVirtioBase + slot * virt::kVirtioStride;
+        w.begin_node(node("virtio_mmio", base));
+        w.prop_string("compatible", "virtio,mmio");
+        w.prop_reg64("reg", base, virt::kVirtioStride);
+        w.prop_u32("interrupts", uint32_t(virt::kVirtioIrqBase + slot));
+        w.prop_u32("interrupt-parent", ph.plic);
+        w.end_node();
+    }
+
     w.begin_node(node("serial", virt::kUartBase));
     w.prop_string("compatible", "ns16550a");
     w.prop_reg64("reg", virt::kUartBase, virt::kUartSize);

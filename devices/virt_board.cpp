@@ -58,6 +58,8 @@ VirtBoard::VirtBoard(const VirtBoardConfig& cfg, AddressSpace& as, AioContext& m
                                    IrqLine(plic_.get(), virt::kUartIrq), make_char_sink(cfg.serial_out_path),
                                    cfg.serial_in_fd))
 {
+    for (unsigned i = 0; i < virt::kVirtioSlots; ++i)
+        virtio_.push_back(make_object<VirtioMmio>(IrqLine(plic_.get(), virt::kVirtioIrqBase + i), cfg.virtio_legacy));
     std::vector<MmioDevice*> realized;
     try {
         for (auto [dev, base] : placements()) {
@@ -88,8 +90,18 @@ VirtBoard::~VirtBoard()
 
 std::vector<std::pair<MmioDevice*, uint64_t>> VirtBoard::placements() const
 {
-    return {{finisher_.get(), virt::kTestBase}, {rtc_.get(), virt::kRtcBase},   {hotplug_.get(), virt::kHotplugBase},
-            {clint_.get(), virt::kClintBase},   {plic_.get(), virt::kPlicBase}, {uart_.get(), virt::kUartBase}};
+    std::vector<std::pair<MmioDevice*, uint64_t>> p{
+        {finisher_.get(), virt::kTestBase}, {rtc_.get(), virt::kRtcBase},   {hotplug_.get(), virt::kHotplugBase},
+        {clint_.get(), virt::kClintBase},   {plic_.get(), virt::kPlicBase}, {uart_.get(), virt::kUartBase}};
+    for (unsigned i = 0; i < virtio_.size(); ++i) p.emplace_back(virtio_[i].get(), virt::kVirtioBase + i * virt::kVirtioStride);
+    return p;
+}
+
+VirtioMmio& VirtBoard::virtio_slot(unsigned i)
+{
+    if (i >= virtio_.size())
+        throw std::out_of_range(fmt::format("virt: virtio-mmio slot {} (0..{} exist)", i, virtio_.size() - 1));
+    return *virtio_[i];
 }
 
 void VirtBoard::reset()

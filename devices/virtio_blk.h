@@ -57,8 +57,10 @@ protected:
 
 private:
     struct Request;
-    void start(std::unique_ptr<Request> req);
-    void finish(std::unique_ptr<Request> req, uint8_t status, uint32_t data_written);
+    void start(const std::shared_ptr<Request>& req);
+    void submit_data(const std::shared_ptr<Request>& req, bool write);
+    void submit_range_op(const std::shared_ptr<Request>& req, uint32_t type);
+    void finish(const Request& req, uint8_t status);
 
     const std::shared_ptr<BlockBackend> backend_;  // immutable pointer; the backend is thread-safe
     const VirtioBlkConfig cfg_;                    // immutable

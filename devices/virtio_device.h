@@ -129,10 +129,9 @@ protected:
 
 private:
     struct Command {
-        enum class Kind { Features, Enable, Disable, DriverOk, Stop, Reset } kind;
+        enum class Kind { Enable, Disable, DriverOk, Stop, Reset } kind;
         unsigned queue = 0;
         VirtQueueConfig cfg{};
-        uint64_t features = 0;
     };
     void post(Command c);
     void attach_notifier(AioContext& ctx);
@@ -140,13 +139,12 @@ private:
     void run_ring_side();     // the host notifier's handler
     bool apply_commands();    // false: a reset waits for requests in flight
     void apply(const Command& c);
-    void request_done(unsigned q);
+    void request_done();
 
     const uint32_t device_id_;
     const uint16_t queue_max_;
     const size_t config_size_;
     AddressSpace& dma_;
-    const char* const type_;
 
     EventNotifier host_notifier_;  // thread-safe (eventfd)
     std::atomic<uint64_t> driver_features_{0};  // atomic: written by the transport side
@@ -156,16 +154,19 @@ private:
     mutable std::mutex commands_mutex_;  // leaf lock: protects commands_
     std::deque<Command> commands_;       // protected by commands_mutex_; consumed by the ring side
 
-    // Guards the ring side's "not quiesced -> pop -> inc_in_flight" against on_drained_begin
-    // (Drainable's protocol). Leaf lock.
-    std::mutex submit_mutex_;
+    // Held by the ring side while it runs (the notifier handler, completions; recursive because a
+    // request may complete while handle_queue() runs) and by on_drained_begin(), so a handler that
+    // was already running when a drained section began has finished (and counted its requests in
+    // flight) before the section waits, and none runs inside the section (Drainable's protocol).
+    std::recursive_mutex ring_mutex_;
+    std::atomic<bool> notifier_attached_{false};  // control side (plug, drain hooks, unplug): one at a time
 
-    // Ring side only (home thread of aio_context(), or a drainer while nothing runs there):
+    // Ring side only (under ring_mutex_, in the home thread of aio_context()):
     std::vector<VirtQueue> queues_;
     bool running_ = false;          // DRIVER_OK seen since the last reset
     bool broken_ = false;           // marked broken since the last reset
     bool reset_waiting_ = false;    // a Reset command waits for in-flight requests
-    bool notifier_attached_ = false;  // host notifier registered in aio_context()
+    AioContextNotifiers::Id context_notifier_ = 0;  // immutable after construction
 };
 
 }  // namespace locklab

@@ -87,7 +87,7 @@ protected:
 
 private:
     struct QueueRegs {
-        uint16_t num = 0;
+        uint32_t num = 0;      // QueueNum (power-of-two checks happen at enable)
         bool ready = false;   // modern QueueReady / legacy QueuePFN != 0
         uint64_t desc = 0, driver = 0, device = 0;
         uint32_t align = 4096;  // legacy QueueAlign

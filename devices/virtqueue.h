@@ -24,7 +24,6 @@
 #include <cstdint>
 #include <optional>
 #include <span>
-#include <string>
 #include <vector>
 
 #include "memory/address_space.h"
@@ -58,8 +57,8 @@ public:
     bool setup(const VirtQueueConfig& cfg);
     void reset();  // back to not set up, not broken
     bool ready() const { return desc_ != nullptr && !broken(); }
-    bool broken() const { return !error_.empty(); }
-    const std::string& error() const { return error_; }  // empty unless broken
+    bool broken() const { return error_ != nullptr; }
+    const char* error() const { return error_; }  // what broke it (a string literal), or nullptr
     uint16_t size() const { return cfg_.size; }
 
     // The next available chain, or nothing (ring empty, queue not ready, or just broken).
@@ -73,7 +72,7 @@ public:
     bool should_notify();
 
 private:
-    bool fail(std::string what);
+    bool fail(const char* what);
     uint8_t* guest(uint64_t addr, uint64_t len) const;  // RAM only, else nullptr
     bool read_chain(uint16_t head, VirtQueueElement& elem);
     bool add_buffer(uint64_t addr, uint32_t len, uint16_t flags, VirtQueueElement& elem);
@@ -90,7 +89,7 @@ private:
     uint16_t used_idx_ = 0;     // the used index as the device last published it
     uint16_t signalled_used_ = 0;      // used index at the last interrupt (event-idx)
     bool signalled_used_valid_ = false;
-    std::string error_;
+    const char* error_ = nullptr;
 };
 
 }  // namespace locklab

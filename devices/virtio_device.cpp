@@ -1,0 +1,219 @@
+#include "devices/virtio_device.h"
+
+#include <cstring>
+
+namespace locklab {
+
+using namespace virtio;
+
+VirtioDevice::VirtioDevice(const char* type, uint32_t device_id, unsigned num_queues, uint16_t queue_max,
+                           size_t config_size, AddressSpace& dma, AioContext& ctx)
+    : Device(type),
+      Drainable(type, ctx),
+      device_id_(device_id),
+      queue_max_(queue_max),
+      config_size_(config_size),
+      dma_(dma),
+      queues_(num_queues, VirtQueue(dma))
+{
+    if (num_queues == 0 || num_queues > 32) throw std::invalid_argument(std::string(type) + ": 1..32 queues");
+    lock_domain().bql_free = true;  // the transport's side is under the transport's lock, the rest atomic
+    context_notifier_ = context_notifiers().add([this](AioContext& to) { on_context_attached(to); }, {});
+}
+
+VirtioDevice::~VirtioDevice()
+{
+    context_notifiers().remove(context_notifier_);
+    if (notifier_attached_.exchange(false)) aio_context().set_event_notifier(host_notifier_, {});
+}
+
+uint64_t VirtioDevice::host_features() const
+{
+    return device_features() | feature(kFRingIndirectDesc) | feature(kFRingEventIdx);
+}
+
+uint64_t VirtioDevice::read_config(uint32_t offset, unsigned size) const
+{
+    std::vector<uint8_t> config(config_size_);
+    read_config_bytes(config);
+    uint64_t value = 0;
+    for (unsigned i = 0; i < size && i < 8; ++i)
+        if (uint64_t(offset) + i < config.size()) value |= uint64_t(config[offset + i]) << (8 * i);
+    return value;
+}
+
+void VirtioDevice::write_config(uint32_t offset, unsigned size, uint64_t value)
+{
+    if (size > 8 || uint64_t(offset) + size > config_size_) return;
+    uint8_t bytes[8];
+    for (unsigned i = 0; i < size; ++i) bytes[i] = uint8_t(value >> (8 * i));
+    write_config_bytes(offset, std::span<const uint8_t>(bytes, size));
+}
+
+// ---- transport side ----
+
+void VirtioDevice::bind(VirtioTransport* transport) { transport_.store(transport); }
+
+void VirtioDevice::set_driver_features(uint64_t features) { driver_features_.store(features, std::memory_order_release); }
+
+void VirtioDevice::post(Command c)
+{
+    {
+        std::lock_guard lk(commands_mutex_);
+        commands_.push_back(c);
+    }
+    host_notifier_.set();
+}
+
+void VirtioDevice::queue_enable(unsigned q, const VirtQueueConfig& cfg) { post({Command::Kind::Enable, q, cfg}); }
+void VirtioDevice::queue_disable(unsigned q) { post({Command::Kind::Disable, q, {}}); }
+void VirtioDevice::driver_ok() { post({Command::Kind::DriverOk, 0, {}}); }
+void VirtioDevice::stop() { post({Command::Kind::Stop, 0, {}}); }
+void VirtioDevice::request_reset() { post({Command::Kind::Reset, 0, {}}); }
+
+void VirtioDevice::kick(unsigned q)
+{
+    if (q >= queues_.size()) return;
+    kicked_.fetch_or(1u << q);
+    host_notifier_.set();
+}
+
+bool VirtioDevice::idle() const
+{
+    std::lock_guard lk(commands_mutex_);
+    return commands_.empty();
+}
+
+// ---- ring side ----
+
+void VirtioDevice::run_ring_side()
+{
+    std::lock_guard lk(ring_mutex_);
+    if (!realized() || quiesced()) return;  // drained_end() signals the notifier again
+    if (!apply_commands()) return;          // a reset waits; its last completion signals again
+    const uint32_t kicked = kicked_.exchange(0);
+    if (!running_) return;  // DRIVER_OK processes every queue when it comes
+    for (unsigned q = 0; q < queues_.size(); ++q)
+        if (kicked & (1u << q)) handle_queue(q);
+}
+
+bool VirtioDevice::apply_commands()
+{
+    for (;;) {
+        Command c;
+        {
+            std::lock_guard lk(commands_mutex_);
+            if (commands_.empty()) return true;
+            c = commands_.front();
+            if (c.kind == Command::Kind::Reset && in_flight() > 0) {
+                reset_waiting_ = true;  // request_done() resumes
+                return false;
+            }
+            commands_.pop_front();
+        }
+        apply(c);
+    }
+}
+
+void VirtioDevice::apply(const Command& c)
+{
+    switch (c.kind) {
+    case Command::Kind::Enable:
+        if (!queues_[c.queue].setup(c.cfg)) mark_broken(queues_[c.queue].error(), c.queue);
+        break;
+    case Command::Kind::Disable:
+        queues_[c.queue].reset();
+        break;
+    case Command::Kind::DriverOk:
+        running_ = true;
+        for (unsigned q = 0; q < queues_.size(); ++q)
+            if (queues_[q].ready()) handle_queue(q);  // requests queued before DRIVER_OK
+        break;
+    case Command::Kind::Stop:
+        running_ = false;
+        break;
+    case Command::Kind::Reset:
+        for (VirtQueue& vq : queues_) vq.reset();
+        running_ = broken_ = reset_waiting_ = false;
+        device_reset();
+        break;
+    }
+}
+
+std::optional<VirtQueueElement> VirtioDevice::pop(unsigned q)
+{
+    std::lock_guard lk(ring_mutex_);
+    if (!running_ || broken_ || !realized() || quiesced() || q >= queues_.size()) return std::nullopt;
+    std::optional<VirtQueueElement> elem = queues_[q].pop();
+    if (!elem) {
+        if (queues_[q].broken()) mark_broken(queues_[q].error(), q);
+        return std::nullopt;
+    }
+    inc_in_flight();
+    return elem;
+}
+
+void VirtioDevice::complete(unsigned q, const VirtQueueElement& elem, uint32_t written)
+{
+    std::lock_guard lk(ring_mutex_);
+    VirtQueue& vq = queues_[q];
+    vq.push(elem, written);
+    if (vq.should_notify())
+        if (VirtioTransport* t = transport_.load()) t->raise_interrupt(kIsrUsedBuffer);
+    request_done();
+}
+
+void VirtioDevice::fail_request(unsigned q, const char* what)
+{
+    std::lock_guard lk(ring_mutex_);
+    mark_broken(what, q);
+    request_done();
+}
+
+void VirtioDevice::request_done()
+{
+    dec_in_flight();
+    if (reset_waiting_ && in_flight() == 0) {
+        reset_waiting_ = false;
+        host_notifier_.set();  // the reset (and what queued behind it) runs on the next pass
+    }
+}
+
+void VirtioDevice::mark_broken(const char* what, unsigned q)
+{
+    std::lock_guard lk(ring_mutex_);
+    if (broken_) return;
+    broken_ = true;
+    if (VirtioTransport* t = transport_.load()) t->device_broken(what, q);
+}
+
+// ---- lifetime and drained sections (control side: main loop, or before the loop runs) ----
+
+void VirtioDevice::attach_notifier(AioContext& ctx)
+{
+    if (notifier_attached_.exchange(true)) return;
+    ctx.set_event_notifier(host_notifier_, [this] { run_ring_side(); });
+    host_notifier_.set();  // pick up whatever was queued while detached
+}
+
+void VirtioDevice::detach_notifier(AioContext& ctx)
+{
+    if (notifier_attached_.exchange(false)) ctx.set_event_notifier(host_notifier_, {});
+}
+
+void VirtioDevice::do_realize() { attach_notifier(aio_context()); }
+
+void VirtioDevice::do_unrealize() { detach_notifier(aio_context()); }
+
+void VirtioDevice::on_drained_begin()
+{
+    detach_notifier(aio_context());
+    std::lock_guard wait_for_running_handler(ring_mutex_);
+}
+
+void VirtioDevice::on_drained_end()
+{
+    if (realized()) attach_notifier(aio_context());
+}
+
+}  // namespace locklab

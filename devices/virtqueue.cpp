@@ -1,0 +1,200 @@
+#include "devices/virtqueue.h"
+
+#include <atomic>
+#include <bit>
+#include <cstring>
+
+#include "devices/virtio_defs.h"
+
+namespace locklab {
+
+using namespace virtio;
+
+namespace {
+
+// struct virtq_desc, little-endian like the host.
+struct Desc {
+    uint64_t addr;
+    uint32_t len;
+    uint16_t flags;
+    uint16_t next;
+};
+static_assert(sizeof(Desc) == kDescSize);
+
+// Offsets inside the driver (avail) and device (used) areas.
+constexpr uint64_t kRingHeader = 4;  // flags, idx
+uint64_t avail_bytes(uint16_t n, bool event_idx) { return kRingHeader + 2ull * n + (event_idx ? 2 : 0); }
+uint64_t used_bytes(uint16_t n, bool event_idx) { return kRingHeader + kUsedElemSize * n + (event_idx ? 2 : 0); }
+
+void store32(uint8_t* p, uint32_t v) { std::atomic_ref<uint32_t>(*reinterpret_cast<uint32_t*>(p)).store(v, std::memory_order_relaxed); }
+
+}  // namespace
+
+uint64_t VirtQueueElement::out_bytes() const
+{
+    uint64_t n = 0;
+    for (auto b : out) n += b.size();
+    return n;
+}
+
+uint64_t VirtQueueElement::in_bytes() const
+{
+    uint64_t n = 0;
+    for (auto b : in) n += b.size();
+    return n;
+}
+
+bool VirtQueue::fail(const char* what)
+{
+    if (!error_) error_ = what;
+    return false;
+}
+
+uint8_t* VirtQueue::guest(uint64_t addr, uint64_t len) const
+{
+    if (len == 0 || addr + len < addr) return nullptr;
+    return as_.ram_ptr(addr, len);
+}
+
+uint16_t VirtQueue::load16(const uint8_t* p) const
+{
+    return std::atomic_ref<uint16_t>(*reinterpret_cast<uint16_t*>(const_cast<uint8_t*>(p)))
+        .load(std::memory_order_acquire);
+}
+
+void VirtQueue::store16(uint8_t* p, uint16_t v) const
+{
+    std::atomic_ref<uint16_t>(*reinterpret_cast<uint16_t*>(p)).store(v, std::memory_order_release);
+}
+
+bool VirtQueue::setup(const VirtQueueConfig& cfg)
+{
+    reset();
+    cfg_ = cfg;
+    if (cfg.size == 0 || cfg.size > kQueueMaxSize || !std::has_single_bit(cfg.size))
+        return fail("queue size is not a power of two in 1..1024");
+    if (cfg.desc % 16 || cfg.avail % 2 || cfg.used % 4) return fail("misaligned ring address");
+    uint8_t* d = guest(cfg.desc, kDescSize * cfg.size);
+    uint8_t* a = guest(cfg.avail, avail_bytes(cfg.size, cfg.event_idx));
+    uint8_t* u = guest(cfg.used, used_bytes(cfg.size, cfg.event_idx));
+    if (!d || !a || !u) return fail("ring outside RAM");
+    desc_ = d;
+    avail_ = a;
+    used_ = u;
+    return true;
+}
+
+void VirtQueue::reset()
+{
+    cfg_ = {};
+    desc_ = avail_ = used_ = nullptr;
+    last_avail_ = used_idx_ = signalled_used_ = 0;
+    signalled_used_valid_ = false;
+    error_ = nullptr;
+}
+
+bool VirtQueue::has_available() const
+{
+    return ready() && load16(avail_ + 2) != last_avail_;
+}
+
+std::optional<VirtQueueElement> VirtQueue::pop()
+{
+    if (!ready()) return std::nullopt;
+    const uint16_t avail_idx = load16(avail_ + 2);  // acquire: the entries before it are visible
+    const uint16_t pending = uint16_t(avail_idx - last_avail_);
+    if (pending == 0) return std::nullopt;
+    if (pending > cfg_.size) {
+        fail("available index moved by more than the queue size");
+        return std::nullopt;
+    }
+    const uint16_t head = load16(avail_ + kRingHeader + 2ull * (last_avail_ % cfg_.size));
+    if (head >= cfg_.size) {
+        fail("available ring names a descriptor beyond the queue size");
+        return std::nullopt;
+    }
+    VirtQueueElement elem;
+    elem.head = head;
+    if (!read_chain(head, elem)) return std::nullopt;
+    ++last_avail_;
+    if (cfg_.event_idx) store16(used_ + kRingHeader + kUsedElemSize * cfg_.size, last_avail_);  // avail_event
+    return elem;
+}
+
+bool VirtQueue::read_chain(uint16_t head, VirtQueueElement& elem)
+{
+    const uint8_t* table = desc_;
+    uint32_t table_len = cfg_.size;
+    bool in_indirect = false;
+    uint32_t i = head, walked = 0;
+    for (;;) {
+        // Bounded walk: a chain visits each descriptor of its table at most once, so a longer
+        // one loops.
+        if (++walked > table_len) return fail("descriptor chain longer than its table (a loop)");
+        Desc d;
+        std::memcpy(&d, table + kDescSize * i, sizeof d);
+        if (d.flags & kDescFIndirect) {
+            if (!cfg_.indirect) return fail("indirect descriptor without VIRTIO_F_RING_INDIRECT_DESC");
+            if (in_indirect) return fail("nested indirect descriptor");
+            if (walked != 1) return fail("indirect descriptor not at the head of its chain");
+            if (d.flags & kDescFNext) return fail("indirect descriptor with NEXT set");
+            if (d.len == 0 || d.len % kDescSize) return fail("indirect table length is 0 or not a multiple of 16");
+            if (d.len / kDescSize > kQueueMaxSize) return fail("indirect table longer than 1024 descriptors");
+            table = guest(d.addr, d.len);
+            if (!table) return fail("indirect table outside RAM");
+            table_len = d.len / kDescSize;
+            in_indirect = true;
+            i = 0;
+            walked = 0;
+            continue;
+        }
+        if (!add_buffer(d.addr, d.len, d.flags, elem)) return false;
+        if (!(d.flags & kDescFNext)) return true;
+        if (d.next >= table_len) return fail("descriptor's next index beyond its table");
+        i = d.next;
+    }
+}
+
+bool VirtQueue::add_buffer(uint64_t addr, uint32_t len, uint16_t flags, VirtQueueElement& elem)
+{
+    if (len == 0) return fail("zero-length buffer");
+    if (addr + len < addr) return fail("buffer wraps around the address space");
+    uint8_t* p = guest(addr, len);
+    if (!p) return fail("buffer outside RAM (DMA into MMIO or unassigned memory is refused)");
+    if (flags & kDescFWrite) {
+        elem.in.emplace_back(p, len);
+    } else {
+        if (!elem.in.empty()) return fail("device-readable buffer after a device-writable one");
+        elem.out.emplace_back(p, len);
+    }
+    return true;
+}
+
+void VirtQueue::push(const VirtQueueElement& elem, uint32_t written)
+{
+    if (!ready()) return;
+    uint8_t* e = used_ + kRingHeader + kUsedElemSize * (used_idx_ % cfg_.size);
+    store32(e, elem.head);
+    store32(e + 4, written);
+    ++used_idx_;
+    store16(used_ + 2, used_idx_);  // release: the element is visible before the index
+}
+
+bool VirtQueue::should_notify()
+{
+    if (!ready()) return false;
+    // The driver's suppression fields are read after the used index was published (spec 2.7.7.2:
+    // a full barrier between the two).
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+    if (!cfg_.event_idx) return !(load16(avail_) & kAvailFNoInterrupt);
+    const uint16_t old = signalled_used_;
+    const bool valid = signalled_used_valid_;
+    signalled_used_ = used_idx_;
+    signalled_used_valid_ = true;
+    if (!valid) return true;
+    const uint16_t used_event = load16(avail_ + kRingHeader + 2ull * cfg_.size);
+    // vring_need_event: the driver's used_event lies in (old, new].
+    return uint16_t(used_idx_ - used_event - 1) < uint16_t(used_idx_ - old);
+}
+
+}  // namespace locklab
