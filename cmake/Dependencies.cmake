@@ -18,10 +18,6 @@ endif()
 pkg_check_modules(CAPSTONE REQUIRED IMPORTED_TARGET capstone)
 find_path(XBYAK_INCLUDE_DIR xbyak/xbyak.h REQUIRED)
 
-# The JIT: Capstone disassembles the generated x86-64 (`-d out_asm`); Xbyak is header-only.
-pkg_check_modules(CAPSTONE REQUIRED IMPORTED_TARGET capstone)
-find_path(XBYAK_INCLUDE_DIR xbyak/xbyak.h REQUIRED)
-
 find_path(FDT_INCLUDE_DIR libfdt.h REQUIRED)
 find_library(FDT_LIBRARY fdt REQUIRED)
 add_library(locklab_fdt INTERFACE)
