@@ -1,0 +1,128 @@
+// The JIT's frontend and IR passes (cpu/tcg/frontend.h, optimize.h): what a guest block lowers to,
+// how x0 disappears, what constant folding and dead-temp removal leave, where blocks end.
+#include <catch2/catch.hpp>
+
+#include <cstring>
+#include <vector>
+
+#include "cpu/tcg/frontend.h"
+#include "cpu/tcg/optimize.h"
+#include "tests/cpu/asm_helpers.h"
+
+using namespace locklab::rv;
+using namespace locklab::rv::tcg;
+using namespace locklab::rv::test::enc;
+
+namespace {
+
+constexpr uint64_t kPc = 0x8000'0000;
+
+IrBlock lower(std::vector<uint32_t> words, bool opt)
+{
+    std::vector<uint8_t> bytes(4096, 0);
+    std::memcpy(bytes.data(), words.data(), words.size() * 4);
+    IrBlock b = build_ir(kPc, decode_guest_block(bytes.data(), kPc, 64));
+    if (opt) optimize(b);
+    return b;
+}
+
+size_t count(const IrBlock& b, IrOp op)
+{
+    size_t n = 0;
+    for (const IrInsn& i : b.ops) n += i.op == op;
+    return n;
+}
+
+}  // namespace
+
+TEST_CASE("a block ends at its first control transfer and falls through with a direct exit", "[cpu][tcg]")
+{
+    const IrBlock b = lower({addi(5, 5, 1), jal(0, 16), addi(6, 6, 1)}, false);
+    REQUIRE(b.guest.size() == 2);
+    REQUIRE(b.ops.back().op == IrOp::GotoTb);
+    CHECK(b.ops.back().target == kPc + 4 + 16);
+
+    const IrBlock plain = lower({addi(5, 5, 1), addi(6, 6, 1), wfi()}, false);
+    CHECK(plain.ops.back().op == IrOp::System);
+    CHECK(plain.ops.back().guest_index == 2);
+}
+
+TEST_CASE("decoding stops before an instruction that straddles the page end", "[cpu][tcg]")
+{
+    std::vector<uint8_t> bytes(4096, 0);
+    const uint32_t a = addi(5, 5, 1);
+    std::memcpy(bytes.data() + 4086, &a, 4);
+    std::memcpy(bytes.data() + 4090, &a, 4);
+    std::memcpy(bytes.data() + 4094, &a, 2);  // the first half of a 32-bit instruction
+    CHECK(decode_guest_block(bytes.data() + 4086, kPc + 4086, 64).size() == 2);
+    CHECK(decode_guest_block(bytes.data() + 4094, kPc + 4094, 64).empty());
+}
+
+TEST_CASE("writes to x0 vanish and reads of x0 become the immediate 0", "[cpu][tcg]")
+{
+    const IrBlock b = lower({addi(0, 5, 1), add(6, 0, 7), ebreak()}, false);
+    REQUIRE(b.ops.size() == 2);  // the add, then the ebreak
+    CHECK(b.ops[0].op == IrOp::Add);
+    CHECK(b.ops[0].dst == 6);
+    CHECK(b.ops[0].a.is_imm);
+    CHECK(b.ops[0].a.imm == 0);
+}
+
+TEST_CASE("constant folding turns a chain of immediates into moves of the result", "[cpu][tcg]")
+{
+    // li t0,5; addi t1,t0,3; slli t2,t1,4; beq t0,t1 (never) -> one goto_tb to the fall-through
+    const IrBlock b = lower({addi(5, 0, 5), addi(6, 5, 3), slli(7, 6, 4), beq(5, 6, 64)}, true);
+    REQUIRE(b.ops.size() == 4);
+    CHECK(b.ops[0].op == IrOp::Mov);
+    CHECK(b.ops[1].op == IrOp::Mov);
+    CHECK(b.ops[1].a.imm == 8);
+    CHECK(b.ops[2].op == IrOp::Mov);
+    CHECK(b.ops[2].a.imm == 128);
+    CHECK(b.ops[3].op == IrOp::GotoTb);
+    CHECK(b.ops[3].target == kPc + 16);
+}
+
+TEST_CASE("folding keeps guest registers unknown after a load or a helper call", "[cpu][tcg]")
+{
+    const IrBlock b = lower({addi(5, 0, 5), ld(5, 10, 0), addi(6, 5, 1), addi(7, 0, 9), div(7, 7, 7), addi(8, 7, 1),
+                             ebreak()},
+                            true);
+    CHECK(count(b, IrOp::Load) == 1);
+    CHECK(count(b, IrOp::Call) == 1);
+    CHECK(count(b, IrOp::Add) == 2);  // t1 = t0 + 1 and s0 = t2 + 1 stay computations
+}
+
+TEST_CASE("identities become moves and unused temps are removed", "[cpu][tcg]")
+{
+    // srliw to x0 leaves a dead Ext32u; ori with 0 is a move
+    const IrBlock b = lower({srliw(0, 5, 3), ori(6, 5, 0), ebreak()}, true);
+    REQUIRE(b.ops.size() == 2);
+    CHECK(b.ops[0].op == IrOp::Mov);
+    CHECK(b.ops[0].dst == 6);
+    CHECK(b.ops[0].a.temp == 5);
+}
+
+TEST_CASE("a load into x0 still happens (it may fault or touch a device)", "[cpu][tcg]")
+{
+    const IrBlock b = lower({lw(0, 5, 0), ebreak()}, true);
+    CHECK(count(b, IrOp::Load) == 1);
+}
+
+TEST_CASE("operations the IR does not express are helper calls into the interpreter's semantics", "[cpu][tcg]")
+{
+    const IrBlock b = lower({mulh(5, 6, 7), amo_w(Amo::ADD, 8, 9, 10), remu(11, 12, 13), csrrs(5, 0x300, 0)}, false);
+    REQUIRE(count(b, IrOp::Call) == 3);
+    CHECK(b.ops[0].dst == 5);
+    CHECK(b.ops.back().op == IrOp::System);
+    CHECK(b.dump().find("mulh") != std::string::npos);
+}
+
+TEST_CASE("the folder's arithmetic matches RV64 semantics at the edges", "[cpu][tcg]")
+{
+    CHECK(fold(IrOp::Sar, Cond::EQ, 0x8000'0000'0000'0000ull, 63) == ~uint64_t(0));
+    CHECK(fold(IrOp::Shl, Cond::EQ, 1, 64) == 1);  // shift amounts are taken mod 64
+    CHECK(fold(IrOp::Ext32s, Cond::EQ, 0x8000'0000, 0) == 0xffff'ffff'8000'0000ull);
+    CHECK(fold(IrOp::Ext32u, Cond::EQ, ~uint64_t(0), 0) == 0xffff'ffffull);
+    CHECK(fold(IrOp::SetCond, Cond::LT, uint64_t(-1), 0) == 1);
+    CHECK(fold(IrOp::SetCond, Cond::LTU, uint64_t(-1), 0) == 0);
+}
