@@ -42,6 +42,19 @@ uint64_t file_size_of(const HostFile& f)
 // L2 tables kept in memory: about 8 MiB of them (at 64 KiB clusters they map 64 GiB).
 size_t l2_cache_tables(uint64_t cluster_size) { return std::max<size_t>(8, (8u << 20) / cluster_size); }
 
+// Calls fn(pos, n, done) for each piece [pos, pos + n) of [offset, offset + total) that lies in one
+// cluster (`done`: bytes before it); stops at the first negative return.
+template <class Fn>
+int for_each_cluster_piece(uint64_t offset, uint64_t total, uint64_t cluster_size, Fn&& fn)
+{
+    for (uint64_t done = 0; done < total;) {
+        const uint64_t pos = offset + done, n = std::min(cluster_size - (pos & (cluster_size - 1)), total - done);
+        if (const int ret = fn(pos, n, done); ret < 0) return ret;
+        done += n;
+    }
+    return 0;
+}
+
 }  // namespace
 
 struct Qcow2Driver::Mapping {
@@ -171,24 +184,21 @@ int Qcow2Driver::read(uint64_t offset, const IoVector& iov)
 {
     const uint64_t total = iov_size(iov), cs = header_.cluster_size();
     if (!range_in_disk(offset, total, length())) return -EINVAL;
-    for (uint64_t done = 0; done < total;) {
-        const uint64_t pos = offset + done, in = pos & (cs - 1), n = std::min(cs - in, total - done);
+    return for_each_cluster_piece(offset, total, cs, [&](uint64_t pos, uint64_t n, uint64_t done) {
         const IoVector part = iov_slice(iov, done, n);
         Mapping m;
         std::unique_lock lk(meta_);
         if (const int ret = lookup(pos >> header_.cluster_bits, m); ret < 0) return ret;
-        if (m.kind == Mapping::Compressed) {
-            // Under meta_: a concurrent overwrite frees the compressed sectors once it has remapped.
-            std::vector<uint8_t> cluster;
-            if (const int ret = read_compressed(m, cluster); ret < 0) return ret;
-            iov_from_buffer(part, cluster.data() + in);
-        } else {
+        if (m.kind != Mapping::Compressed) {
             lk.unlock();  // data clusters stay mapped where they are: no lock for the data I/O
-            if (const int ret = read_cluster_part(pos, m, part); ret < 0) return ret;
+            return read_cluster_part(pos, m, part);
         }
-        done += n;
-    }
-    return 0;
+        // Under meta_: a concurrent overwrite frees the compressed sectors once it has remapped.
+        std::vector<uint8_t> cluster;
+        if (const int ret = read_compressed(m, cluster); ret < 0) return ret;
+        iov_from_buffer(part, cluster.data() + (pos & (cs - 1)));
+        return 0;
+    });
 }
 
 int Qcow2Driver::ensure_l2(uint64_t l1_index, uint64_t& l2_offset)
@@ -266,21 +276,15 @@ int Qcow2Driver::write(uint64_t offset, const IoVector& iov)
     if (read_only()) return -EROFS;
     const uint64_t total = iov_size(iov), cs = header_.cluster_size();
     if (!range_in_disk(offset, total, length())) return -EINVAL;
-    for (uint64_t done = 0; done < total;) {
-        const uint64_t pos = offset + done, in = pos & (cs - 1), n = std::min(cs - in, total - done);
+    return for_each_cluster_piece(offset, total, cs, [&](uint64_t pos, uint64_t n, uint64_t done) {
         const IoVector part = iov_slice(iov, done, n);
         Mapping m;
         std::unique_lock lk(meta_);
         if (const int ret = lookup(pos >> header_.cluster_bits, m); ret < 0) return ret;
-        if (m.kind == Mapping::Normal && m.copied) {
-            lk.unlock();  // allocated and ours alone: write in place, in parallel with others
-            if (const int ret = file_->pwritev(m.host + in, part); ret < 0) return ret;
-        } else if (const int ret = allocating_write(pos, part, m); ret < 0) {
-            return ret;
-        }
-        done += n;
-    }
-    return 0;
+        if (!(m.kind == Mapping::Normal && m.copied)) return allocating_write(pos, part, m);
+        lk.unlock();  // allocated and ours alone: write in place, in parallel with others
+        return file_->pwritev(m.host + (pos & (cs - 1)), part);
+    });
 }
 
 int Qcow2Driver::flush() { return file_->datasync(); }
@@ -301,19 +305,14 @@ int Qcow2Driver::write_zeroes(uint64_t offset, uint64_t bytes, bool /*may_unmap*
     if (read_only()) return -EROFS;
     if (!range_in_disk(offset, bytes, length())) return -EINVAL;
     const uint64_t cs = header_.cluster_size();
-    std::vector<uint8_t> zeroes;
-    for (uint64_t done = 0; done < bytes;) {
-        const uint64_t pos = offset + done, in = pos & (cs - 1), n = std::min(cs - in, bytes - done);
+    return for_each_cluster_piece(offset, bytes, cs, [&](uint64_t pos, uint64_t n, uint64_t) {
         if (header_.version >= 3 && n == cs) {
             std::lock_guard lk(meta_);
-            if (const int ret = zero_cluster(pos >> header_.cluster_bits); ret < 0) return ret;
-        } else {
-            zeroes.assign(n, 0);
-            if (const int ret = write(pos, IoVector{std::span<uint8_t>(zeroes)}); ret < 0) return ret;
+            return zero_cluster(pos >> header_.cluster_bits);
         }
-        done += n;
-    }
-    return 0;
+        std::vector<uint8_t> zeroes(n, 0);
+        return write(pos, IoVector{std::span<uint8_t>(zeroes)});
+    });
 }
 
 int Qcow2Driver::discard(uint64_t offset, uint64_t bytes) { return write_zeroes(offset, bytes, true); }

@@ -1,8 +1,10 @@
 #include "block/qcow2_refcount.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <unordered_set>
 
 #include "block/qcow2_format.h"
 
@@ -69,6 +71,7 @@ Qcow2Refcounts::Qcow2Refcounts(const HostFile& file, const Qcow2Header& h, uint6
     if (const int ret = file.pread(table_offset_, raw.data(), bytes); ret < 0)
         throw BlockError("qcow2 image '" + file.path() + "': cannot read the refcount table: " + std::strerror(-ret));
     table_.resize(bytes / 8);
+    std::unordered_set<uint64_t> seen;
     for (uint64_t i = 0; i < table_.size(); ++i) {
         const uint64_t e = load_be64(&raw[i * 8]);
         const uint64_t at = table_offset_ + i * 8;
@@ -80,6 +83,7 @@ Qcow2Refcounts::Qcow2Refcounts(const HostFile& file, const Qcow2Header& h, uint6
         if (e % cluster_size_ != 0) bad("refcount block offset " + std::to_string(e) + " is not cluster-aligned");
         if (e != 0 && (e > file_size || cluster_size_ > file_size - e))
             bad("refcount block at " + std::to_string(e) + " lies beyond the end of the file");
+        if (e != 0 && !seen.insert(e).second) bad("refcount block at " + std::to_string(e) + " is listed twice");
         table_[i] = e;
     }
     protect(0, cluster_size_);
@@ -143,20 +147,23 @@ int Qcow2Refcounts::create_refblock(uint64_t table_index, uint64_t at_cluster)
 int Qcow2Refcounts::alloc_cluster(uint64_t& offset)
 {
     const uint64_t limit = std::min<uint64_t>(table_.size() * refblock_entries_, (kOffsetMask >> cluster_bits_) + 1);
-    for (uint64_t idx = free_hint_; idx < limit; ++idx) {
-        if (is_protected(idx)) continue;
+    for (uint64_t idx = free_hint_; idx < limit;) {
         const uint64_t ti = idx / refblock_entries_;
         if (table_[ti] == 0) {
-            if (const int ret = create_refblock(ti, idx); ret < 0) return ret;
-            continue;  // idx now holds the refcount block
+            if (!is_protected(idx))
+                if (const int ret = create_refblock(ti, idx); ret < 0) return ret;  // idx now holds it
+            ++idx;
+            continue;
         }
-        uint64_t count = 0;
-        if (const int ret = get(idx, count); ret < 0) return ret;
-        if (count != 0) continue;
-        if (const int ret = set(idx, 1); ret < 0) return ret;
-        free_hint_ = idx + 1;
-        offset = idx << cluster_bits_;
-        return 0;
+        Qcow2TableCache::Table block;
+        if (const int ret = blocks_.get(table_[ti], block); ret < 0) return ret;
+        for (uint64_t i = idx % refblock_entries_; i < refblock_entries_; ++i, ++idx) {
+            if (load_entry(block->data(), i, refcount_order_) != 0 || is_protected(idx)) continue;
+            if (const int ret = set(idx, 1); ret < 0) return ret;
+            free_hint_ = idx + 1;
+            offset = idx << cluster_bits_;
+            return 0;
+        }
     }
     std::fprintf(stderr, "locklab: qcow2 '%s': the refcount table is full (growing it is not supported)\n",
                  file_.path().c_str());

@@ -171,3 +171,24 @@ TEST_CASE("qcow2: requests outside the disk and writes to a read-only image fail
     auto rw = open_block_driver(img, {"qcow2", false});
     CHECK(rw->write(UINT64_MAX - 10, one_span(buf)) == -EINVAL);
 }
+
+TEST_CASE("qcow2: writing never rewrites the header cluster: extensions and backing name stay byte for byte",
+          "[block][qcow2]")
+{
+    REQUIRE_QEMU_IMG();
+    TempDir dir;
+    REQUIRE(run("cd " + dir.path().string() + " && qemu-img create -f raw base.raw 1M && "
+                "qemu-img create -f qcow2 -b base.raw -F raw top.qcow2 1M") == 0);
+    const std::string img = dir.file("top.qcow2");
+    const auto before = read_file(img);
+    {
+        auto drv = open_block_driver(img, {"qcow2", false});
+        auto data = pattern(0, 300000, 1);
+        REQUIRE(drv->write(1000, IoVector{std::span<uint8_t>(data)}) == 0);
+        REQUIRE(drv->flush() == 0);
+    }
+    const auto after = read_file(img);
+    REQUIRE(after.size() > before.size());
+    CHECK(std::equal(before.begin(), before.begin() + 65536, after.begin()));
+    CHECK(qemu_check(img) == 0);
+}
