@@ -24,6 +24,7 @@ int main(int argc, char** argv)
     std::string name_b = jit_engine_names().empty() ? "step" : "jit";
     unsigned max_failures = 1;
     bool no_shrink = false;
+    bool no_fork = false;
 
     CLI::App app{"difftest: differential tester of locklab's execution engines"};
     app.add_option("--seed", seed, "Seed of the first program (program k uses seed + k)");
@@ -35,6 +36,7 @@ int main(int argc, char** argv)
     app.add_option("--max-failures", max_failures, "Stop after this many differences");
     app.add_flag("--misaligned-faulting", gen.misaligned_faulting,
                  "Also misaligned loads/stores at faulting addresses (crashes the interpreter: README.md)");
+    app.add_flag("--no-fork", no_fork, "Run the engines in this process (for a debugger; a host crash ends the run)");
     app.add_flag("--no-shrink", no_shrink, "Report differences without shrinking them");
     CLI11_PARSE(app, argc, argv);
     if (programs == 0 && seconds <= 0) programs = 100;
@@ -50,7 +52,8 @@ int main(int argc, char** argv)
     uint64_t run = 0, valid = 0, failures = 0, insns = 0;
     for (; (programs == 0 || run < programs) && (seconds <= 0 || elapsed() < seconds); ++run) {
         const Program p = generate(seed + run, gen);
-        const Verdict v = compare(p, *a, *b);
+        const auto check = [&](const Program& q) { return no_fork ? compare(q, *a, *b) : compare_isolated(q, *a, *b); };
+        const Verdict v = check(p);
         if (!v.valid) continue;
         ++valid;
         insns += v.a.instret;
@@ -60,9 +63,9 @@ int main(int argc, char** argv)
             fmt::print("DIFFERENCE: program seed {}\n", p.seed);
             for (const std::string& d : v.differences) fmt::print("  {}\n", d);
         } else {
-            const auto still_differs = [&](const Program& q) { return compare(q, *a, *b).differ; };
+            const auto still_differs = [&](const Program& q) { return check(q).differ; };
             const ShrinkResult s = shrink(p, still_differs);
-            fmt::print("{}", difference_report(p, v, s, compare(s.program, *a, *b)));
+            fmt::print("{}", difference_report(p, v, s, check(s.program)));
         }
         std::fflush(stdout);
         if (failures >= max_failures) {

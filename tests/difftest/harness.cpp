@@ -1,6 +1,11 @@
 #include "tests/difftest/harness.h"
 
 #include <algorithm>
+#include <csignal>
+
+#include <fmt/format.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "tests/difftest/handler.h"
 
@@ -36,6 +41,51 @@ Verdict compare(const Program& p, Engine& a, Engine& b)
     v.b = run_program(p, b);
     v.differences = differences(v.a, v.b, a.name(), b.name());
     v.differ = !v.differences.empty();
+    return v;
+}
+
+Verdict compare_isolated(const Program& p, Engine& a, Engine& b)
+{
+    enum : uint8_t { kSame = 0, kDiffer = 1, kInvalid = 2 };
+    int stage[2];
+    if (pipe(stage) != 0) return compare(p, a, b);
+    const pid_t child = fork();
+    if (child < 0) {
+        close(stage[0]);
+        close(stage[1]);
+        return compare(p, a, b);
+    }
+    if (child == 0) {  // the child: report each engine as it starts, exit with the outcome
+        close(stage[0]);
+        const ArchState sa = run_program(p, a);
+        if (!sa.finished) _exit(kInvalid);
+        // A is done: tell the parent (and how many instructions it ran) before B starts.
+        [[maybe_unused]] const ssize_t n = write(stage[1], &sa.instret, sizeof sa.instret);
+        const ArchState sb = run_program(p, b);
+        _exit(differences(sa, sb, a.name(), b.name(), 1).empty() ? kSame : kDiffer);
+    }
+    close(stage[1]);
+    uint64_t instret_a = 0;
+    const bool a_done = read(stage[0], &instret_a, sizeof instret_a) == sizeof instret_a;
+    close(stage[0]);
+    int status = 0;
+    while (waitpid(child, &status, 0) < 0) {
+    }
+    if (WIFEXITED(status)) {
+        const int code = WEXITSTATUS(status);
+        if (code == kInvalid) return Verdict{};
+        if (code == kSame) {
+            Verdict same{.valid = true};
+            same.a.instret = instret_a;
+            return same;
+        }
+        return compare(p, a, b);  // the difference in detail (neither engine crashed on it)
+    }
+    Verdict v;
+    v.valid = v.differ = true;
+    const int sig = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+    v.differences.push_back(fmt::format("host crash: signal {} ({}) while running engine {}", sig, strsignal(sig),
+                                        a_done ? b.name() : a.name()));
     return v;
 }
 

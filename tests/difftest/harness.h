@@ -16,11 +16,16 @@ ArchState run_program(const Program& p, Engine& e);
 
 struct Verdict {
     bool valid = false;   // the reference (engine A) finished: the program is a usable test
-    bool differ = false;  // valid, and B's state differs from A's
+    bool differ = false;  // valid, and B's state differs from A's (or an engine crashed the host)
     std::vector<std::string> differences;
     ArchState a, b;
 };
 
 Verdict compare(const Program& p, Engine& a, Engine& b);
+
+// compare() in a forked child, so that an engine that crashes the host process (a wild host access,
+// an abort) is reported as a difference ("host crash: signal N in engine X") instead of ending the
+// tester. Otherwise the same verdict as compare().
+Verdict compare_isolated(const Program& p, Engine& a, Engine& b);
 
 }  // namespace locklab::rv::difftest
