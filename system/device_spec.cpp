@@ -1,5 +1,6 @@
 #include "system/device_spec.h"
 
+#include <cctype>
 #include <charconv>
 #include <vector>
 
@@ -38,6 +39,41 @@ DeviceSpec parse_device_spec(std::string_view text)
         if (!spec.props.emplace(item.substr(0, eq), item.substr(eq + 1)).second)
             throw DeviceSpecError(fmt::format("device '{}': property '{}' given twice", text, item.substr(0, eq)));
     }
+    return spec;
+}
+
+bool qemu_id_wellformed(std::string_view id)
+{
+    if (id.empty() || !std::isalpha(static_cast<unsigned char>(id[0]))) return false;
+    for (unsigned char c : id)
+        if (!(std::isalnum(c) || c == '-' || c == '.' || c == '_')) return false;
+    return true;
+}
+
+DeviceSpec parse_option_list(std::string_view what, std::string_view text)
+{
+    DeviceSpec spec;
+    spec.type = std::string(what);
+    std::string item;
+    auto finish_item = [&] {
+        const size_t eq = item.find('=');
+        if (eq == std::string::npos || eq == 0)
+            throw DeviceSpecError(fmt::format("{} {}: '{}' is not KEY=VALUE", what, text, item));
+        if (!spec.props.emplace(item.substr(0, eq), item.substr(eq + 1)).second)
+            throw DeviceSpecError(fmt::format("{} {}: '{}' given twice", what, text, item.substr(0, eq)));
+        item.clear();
+    };
+    for (size_t i = 0; i < text.size(); ++i) {
+        if (text[i] != ',') {
+            item += text[i];
+        } else if (i + 1 < text.size() && text[i + 1] == ',') {
+            item += ',';
+            ++i;
+        } else {
+            finish_item();
+        }
+    }
+    finish_item();
     return spec;
 }
 

@@ -31,4 +31,13 @@ struct DeviceSpec {
 // type, an item without '=', an empty key or a repeated key.
 DeviceSpec parse_device_spec(std::string_view text);
 
+// QEMU's rule for the ids of -drive and -object: a letter, then letters, digits, '-', '.', '_'.
+bool qemu_id_wellformed(std::string_view id);
+
+// QEMU's option syntax for -drive and -global values: "KEY=VALUE[,KEY=VALUE...]", only commas
+// separate and ",," is a comma inside a value (file=a,,b.img). The result's `type` is `what` (e.g.
+// "-drive"), so take_u64 and expect_all_taken name the option. Throws DeviceSpecError for an item
+// without '=', an empty key or a repeated key.
+DeviceSpec parse_option_list(std::string_view what, std::string_view text);
+
 }  // namespace locklab
