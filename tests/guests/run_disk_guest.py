@@ -16,6 +16,7 @@ IOThread; --transport modern: -global virtio-mmio.force-legacy=false). Then:
   - `qemu-img check` finds no error and no leak, and `qemu-img compare` finds the image equal to
     the prepared contents with the guest's logged writes (`blk write S N SEED`) applied;
   - a backing file is unchanged and still named "base.qcow2" in the overlay.
+With --no-writes (virtio_blk_bad.c) the guest prints no digest and the image must be unchanged.
 With --then EMULATOR2 the guest then runs again, on EMULATOR2, on the image the first run left:
 interop (an image QEMU wrote read by locklab, or the reverse), checked the same way.
 
@@ -137,12 +138,17 @@ def check_run(args, folder, image, fmt, before, output):
     if not m or int(m[1]) != VERSION_OF[args.transport]:
         raise Failed(f"the guest did not see virtio-mmio version {VERSION_OF[args.transport]} "
                      f"({args.transport}):\n{output}")
-    m = re.search(r"^disk digest (\d+) sectors 0x([0-9a-f]{8})$", output, re.M)
-    want = digest(before)
-    if not m or int(m[2], 16) != want:
-        raise Failed(f"the guest read the disk differently: its digest line "
-                     f"{m[0] if m else '(none)'!r}, the image's digest 0x{want:08x}")
-    after = apply_writes(before, output)
+    if args.no_writes:
+        after = before
+        if re.search(r"^blk write ", output, re.M):
+            raise Failed(f"the guest logged writes, but --no-writes says it makes none:\n{output}")
+    else:
+        m = re.search(r"^disk digest (\d+) sectors 0x([0-9a-f]{8})$", output, re.M)
+        want = digest(before)
+        if not m or int(m[2], 16) != want:
+            raise Failed(f"the guest read the disk differently: its digest line "
+                         f"{m[0] if m else '(none)'!r}, the image's digest 0x{want:08x}")
+        after = apply_writes(before, output)
     if fmt == "qcow2":
         proc = qemu_img("check", "-f", "qcow2", image, cwd=folder, check=False)
         if proc.returncode != 0:
@@ -173,6 +179,8 @@ def main():
     parser.add_argument("--smp", type=int, default=1)
     parser.add_argument("--slot", type=int, default=0, help="virtio-mmio-bus.N the disk goes on")
     parser.add_argument("--iothread", action="store_true", help="place the device in an IOThread")
+    parser.add_argument("--no-writes", action="store_true",
+                        help="a guest that must not change the disk (no digest, no write log)")
     parser.add_argument("--then", help="a second emulator that runs the guest on the image next")
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds per run")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")

@@ -6,6 +6,7 @@
 #   guest.virtio_blk.<format>.<transport>.smp<harts>.qemu          qemu-system-riscv64 (main loop:
 #       QEMU 7.2 refuses iothread= on virtio-mmio under TCG, "ioeventfd is required for iothread")
 #   guest.virtio_blk.interop.<first>_then_<second>.<format>        one image, both emulators in turn
+#   guest.virtio_blk_bad.<transport>[.iothread|.qemu]              rule-breaking requests
 #   guest.blk_crash                                                 SIGKILL during a write storm
 # format: raw, qcow2 (v3), qcow2v2 (compat=0.10), qcow2-backing (an empty overlay on a relative
 # "base.qcow2"); transport: legacy (QEMU's default) or modern (force-legacy=false), legacy on slot 0
@@ -13,6 +14,7 @@
 set(_vblk_sources virtio_blk.c common/virtio_mmio.c common/vblk.c)
 locklab_add_guest(virtio_blk SOURCES ${_vblk_sources})
 locklab_add_guest(virtio_blk_smp SOURCES ${_vblk_sources} DEFINES -DVBLK_HARTS=4)
+locklab_add_guest(virtio_blk_bad SOURCES virtio_blk_bad.c common/virtio_mmio.c common/vblk.c)
 locklab_add_guest(blk_storm SOURCES blk_storm.c common/virtio_mmio.c common/vblk.c)
 if(NOT Python3_Interpreter_FOUND)
   return()
@@ -49,6 +51,22 @@ foreach(format raw qcow2 qcow2v2 qcow2-backing)
       endif()
     endforeach()
   endforeach()
+endforeach()
+
+# A guest that breaks the virtqueue rules (descriptor loop, buffer outside RAM, bad indirect
+# table, over-long chain): no crash, no hang, no success where QEMU reports an error, recovery
+# after a reset; the disk must stay unchanged.
+foreach(transport legacy modern)
+  set(name guest.virtio_blk_bad.${transport})
+  set(args --elf ${CMAKE_CURRENT_BINARY_DIR}/virtio_blk_bad.elf --format qcow2 --transport ${transport}
+           --slot 1 --no-writes)
+  add_test(NAME ${name} COMMAND ${_vblk_runner} ${args} -- $<TARGET_FILE:locklab>)
+  add_test(NAME ${name}.iothread COMMAND ${_vblk_runner} ${args} --iothread -- $<TARGET_FILE:locklab>)
+  set_tests_properties(${name} ${name}.iothread PROPERTIES LABELS "guest;virtio_blk" TIMEOUT 180)
+  if(LOCKLAB_QEMU)
+    add_test(NAME ${name}.qemu COMMAND ${_vblk_runner} ${args} -- ${LOCKLAB_QEMU})
+    set_tests_properties(${name}.qemu PROPERTIES LABELS "guest;virtio_blk;qemu" TIMEOUT 180)
+  endif()
 endforeach()
 
 # Interop: the image one emulator wrote is read (digest) and written again by the other.

@@ -63,8 +63,9 @@ int virtio_negotiate(struct virtio_dev *d, uint64_t wanted)
     status_set(d, VIRTIO_STATUS_ACKNOWLEDGE);
     status_set(d, VIRTIO_STATUS_DRIVER);
 
+    unsigned words = d->version == 2 ? 2 : 1; /* a legacy device has 32 feature bits */
     uint64_t offered = 0;
-    for (unsigned sel = 0; sel < 2; sel++) {
+    for (unsigned sel = 0; sel < words; sel++) {
         virtio_write32(d, VIRTIO_MMIO_DEVICE_FEATURES_SEL, sel);
         offered |= (uint64_t)virtio_read32(d, VIRTIO_MMIO_DEVICE_FEATURES) << (32 * sel);
     }
@@ -75,11 +76,9 @@ int virtio_negotiate(struct virtio_dev *d, uint64_t wanted)
             return -2;
         }
         wanted |= VIRTIO_FEATURE(VIRTIO_F_VERSION_1);
-    } else {
-        wanted &= 0xffffffffull; /* a legacy device has 32 feature bits */
     }
     d->features = offered & wanted;
-    for (unsigned sel = 0; sel < 2; sel++) {
+    for (unsigned sel = 0; sel < words; sel++) {
         virtio_write32(d, VIRTIO_MMIO_DRIVER_FEATURES_SEL, sel);
         virtio_write32(d, VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)(d->features >> (32 * sel)));
     }
