@@ -14,7 +14,7 @@ VirtioDevice::VirtioDevice(const char* type, uint32_t device_id, unsigned num_qu
       queue_max_(queue_max),
       config_size_(config_size),
       dma_(dma),
-      queues_(num_queues, VirtQueue(dma))
+      queues_(num_queues, VirtQueue([&dma](hwaddr a, uint64_t len) { return dma.ram_ptr(a, len); }))
 {
     if (num_queues == 0 || num_queues > 32) throw std::invalid_argument(std::string(type) + ": 1..32 queues");
     lock_domain().bql_free = true;  // the transport's side is under the transport's lock, the rest atomic

@@ -53,7 +53,7 @@ bool VirtQueue::fail(const char* what)
 uint8_t* VirtQueue::guest(uint64_t addr, uint64_t len) const
 {
     if (len == 0 || addr + len < addr) return nullptr;
-    return as_.ram_ptr(addr, len);
+    return ram_(addr, len);
 }
 
 uint16_t VirtQueue::load16(const uint8_t* p) const

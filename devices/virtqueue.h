@@ -13,8 +13,9 @@
 // device-readable buffers after device-writable ones. Nothing the guest writes can crash or hang
 // the host: every walk is bounded by the queue size (or the indirect table's length).
 //
-// Guest RAM is addressed through AddressSpace::ram_ptr(): RAM regions are never removed while the
-// machine runs, so the host pointers stay valid. The host is little-endian like the guest.
+// Guest memory is reached only through a GuestRam lookup (for a device: AddressSpace::ram_ptr(),
+// which answers RAM and nothing else; RAM regions are never removed while the machine runs, so
+// the host pointers stay valid). The host is little-endian like the guest.
 //
 // Threading: one thread at a time, the owning device's AioContext home thread (the caller
 // serialises). The guest writes the rings concurrently: ring indexes are read and written with
@@ -22,11 +23,12 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <span>
 #include <vector>
 
-#include "memory/address_space.h"
+#include "memory/mem_tx.h"
 
 namespace locklab {
 
@@ -48,9 +50,13 @@ struct VirtQueueElement {
     uint64_t in_bytes() const;
 };
 
+// Host memory for [addr, addr + len) if all of it is guest RAM, else nullptr. Called only with
+// len > 0 and no wrap-around.
+using GuestRam = std::function<uint8_t*(hwaddr addr, uint64_t len)>;
+
 class VirtQueue {
 public:
-    explicit VirtQueue(AddressSpace& as) : as_(as) {}
+    explicit VirtQueue(GuestRam ram) : ram_(std::move(ram)) {}
 
     // Starts using the rings described by `cfg`. Returns false (and the queue is broken) if the
     // rings are not where they may be.
@@ -79,7 +85,7 @@ private:
     uint16_t load16(const uint8_t* p) const;
     void store16(uint8_t* p, uint16_t v) const;
 
-    AddressSpace& as_;
+    GuestRam ram_;  // immutable
     // All fields: the owning device's AioContext home thread only (see above).
     VirtQueueConfig cfg_;
     uint8_t* desc_ = nullptr;   // host views of the three parts, set by setup()

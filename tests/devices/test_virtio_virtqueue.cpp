@@ -11,10 +11,15 @@ using namespace locklab::virtio;
 
 namespace {
 
+GuestRam ram_of(VirtioRig& rig)
+{
+    return [&rig](hwaddr a, uint64_t len) { return rig.as.ram_ptr(a, len); };
+}
+
 struct QueueFixture {
     VirtioRig rig{true};
     GuestDriver guest{rig, true};
-    VirtQueue vq{rig.as};
+    VirtQueue vq{ram_of(rig)};
     static constexpr hwaddr kData = GuestDriver::kData;
 
     explicit QueueFixture(bool indirect = true, bool event_idx = false)
@@ -134,7 +139,7 @@ TEST_CASE("virtqueue asks for an interrupt as the driver's suppression says", "[
 TEST_CASE("virtqueue refuses rings that are misaligned or outside RAM", "[virtio][virtqueue]")
 {
     VirtioRig rig(true);
-    VirtQueue vq(rig.as);
+    VirtQueue vq(ram_of(rig));
     auto cfg = QueueFixture::config(true, false);
     SECTION("misaligned descriptor table") { cfg.desc += 8; }
     SECTION("misaligned used ring") { cfg.used += 2; }
