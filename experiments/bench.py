@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
-"""Compute benchmark: locklab's interpreter against QEMU TCG on the kernels in experiments/bench.
+"""Compute benchmark: locklab's interpreter and JIT against QEMU TCG on the kernels in experiments/bench.
 
-    python3 experiments/bench.py [--runs N] [--quick] [--build DIR] [--qemu PATH | --no-qemu]
+    python3 experiments/bench.py [--runs N] [--quick] [--build DIR] [--qemu PATH | --no-qemu] [--no-jit]
 
-Prints one row per kernel: guest instructions of the kernel, locklab MIPS, QEMU MIPS and their
-ratio (medians of --runs runs, default 3), then the geometric mean of the ratios.
+Prints one row per kernel: guest instructions of the kernel, MIPS of locklab's interpreter, of its
+JIT (--accel jit) and of QEMU, the interpreter/QEMU and JIT/QEMU ratios (medians of --runs runs,
+default 3), and the JIT's translation cost per guest instruction translated; then the geometric
+means of the ratios.
 
 Method
 - Each kernel guest (experiments/bench/<kernel>.c, single hart) times only its kernel, reading
@@ -18,6 +20,9 @@ Method
 - MIPS of a run = kernel instructions / (ticks / 10 MHz) / 1e6. The ratio is locklab / QEMU.
 - Every run of a kernel, on either emulator, must print the same checksum: that is the evidence
   that both executed the same program to the same result.
+- Translation cost: one extra JIT run with `-d tb_stats` (one line per translated block, with its
+  guest instruction count and translation time); the cost is the sum of the times over the sum of
+  the instructions, for the whole run (boot code included).
 
 Exit status: 0 when every run passed and all checksums agree, 1 otherwise, 2 on bad usage.
 """
@@ -31,10 +36,12 @@ import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 
 KERNELS = ["loop", "crc32", "sort", "matmul", "mixed"]
 TIMEBASE_HZ = 10_000_000
 RESULT_RE = re.compile(r"^bench (\S+) scale=(\d+) ticks=(\d+) checksum=(0x[0-9a-f]+)$", re.M)
+TB_STATS_RE = re.compile(r"^tb pc=\S+ pa=\S+ guest_insns=(\d+) ir_ops=\d+ host_bytes=\d+ translate_ns=(\d+)$", re.M)
 STATS_RE = re.compile(r"^locklab-stats: (\{.*\})$", re.M)
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -76,6 +83,17 @@ def locklab_instret(locklab, elf, timeout):
     return harts[0], result
 
 
+def jit_translation_cost(locklab, elf, timeout):
+    """ns of translation per guest instruction translated, from one `--accel jit -d tb_stats` run."""
+    with tempfile.NamedTemporaryFile(mode="r", suffix=".log") as log:
+        run_guest([locklab, "--accel", "jit", "-d", "tb_stats", "-D", log.name] + machine_args(elf), timeout)
+        blocks = [(int(n), int(ns)) for n, ns in TB_STATS_RE.findall(log.read())]
+    insns = sum(n for n, _ in blocks)
+    if not insns:
+        raise BenchError(f"no tb_stats lines from {locklab} --accel jit")
+    return sum(ns for _, ns in blocks) / insns
+
+
 def mips(instructions, ticks):
     return instructions / (ticks / TIMEBASE_HZ) / 1e6 if ticks > 0 else float("nan")
 
@@ -97,11 +115,16 @@ def bench_kernel(kernel, args):
     checksums = {first["checksum"]}
     locklab_mips = [mips(instructions, first["ticks"])]
     qemu_mips = []
+    jit_mips = []
     for run in range(args.runs):
         if run > 0:
             result, _ = run_guest([args.locklab] + machine_args(elf), args.timeout)
             checksums.add(result["checksum"])
             locklab_mips.append(mips(instructions, result["ticks"]))
+        if args.jit:
+            result, _ = run_guest([args.locklab, "--accel", "jit"] + machine_args(elf), args.timeout)
+            checksums.add(result["checksum"])
+            jit_mips.append(mips(instructions, result["ticks"]))
         if args.qemu:
             result, _ = run_guest([args.qemu] + machine_args(elf), args.timeout)
             checksums.add(result["checksum"])
@@ -112,24 +135,40 @@ def bench_kernel(kernel, args):
     row = {"kernel": kernel, "scale": first["scale"], "instructions": instructions,
            "checksum": first["checksum"], "locklab_mips": statistics.median(locklab_mips),
            "locklab_runs": locklab_mips}
+    if jit_mips:
+        row["jit_mips"] = statistics.median(jit_mips)
+        row["jit_runs"] = jit_mips
+        row["jit_translate_ns_per_insn"] = jit_translation_cost(args.locklab, elf, args.timeout)
     if qemu_mips:
         row["qemu_mips"] = statistics.median(qemu_mips)
         row["qemu_runs"] = qemu_mips
         row["ratio"] = row["locklab_mips"] / row["qemu_mips"]
+        if jit_mips:
+            row["jit_ratio"] = row["jit_mips"] / row["qemu_mips"]
     return row
 
 
+def geomean(values):
+    return math.exp(sum(math.log(x) for x in values) / len(values))
+
+
 def print_table(rows, runs):
-    print(f"{'kernel':<8} {'instructions':>14} {'locklab MIPS':>13} {'QEMU MIPS':>10} {'ratio':>7}")
+    def cell(row, key, width, fmt):
+        return f"{row[key]:{width}{fmt}}" if key in row else f"{'-':>{width}}"
+
+    print(f"{'kernel':<8} {'instructions':>14} {'interp MIPS':>12} {'JIT MIPS':>9} {'QEMU MIPS':>10} "
+          f"{'interp/QEMU':>11} {'JIT/QEMU':>9} {'JIT ns/insn':>12}")
     for r in rows:
-        qemu = f"{r['qemu_mips']:10.1f}" if "qemu_mips" in r else f"{'-':>10}"
-        ratio = f"{r['ratio']:7.3f}" if "ratio" in r else f"{'-':>7}"
-        print(f"{r['kernel']:<8} {r['instructions']:>14,} {r['locklab_mips']:13.1f} {qemu} {ratio}")
+        print(f"{r['kernel']:<8} {r['instructions']:>14,} {r['locklab_mips']:12.1f} {cell(r, 'jit_mips', 9, '.1f')} "
+              f"{cell(r, 'qemu_mips', 10, '.1f')} {cell(r, 'ratio', 11, '.3f')} {cell(r, 'jit_ratio', 9, '.3f')} "
+              f"{cell(r, 'jit_translate_ns_per_insn', 12, '.0f')}")
     ratios = [r["ratio"] for r in rows if "ratio" in r]
+    jit_ratios = [r["jit_ratio"] for r in rows if "jit_ratio" in r]
     if ratios:
-        geomean = math.exp(sum(math.log(x) for x in ratios) / len(ratios))
-        print(f"{'geomean':<8} {'':>14} {'':>13} {'':>10} {geomean:7.3f}")
-    print(f"(medians of {runs} run(s); MIPS from the guest's own rdtime around the kernel)")
+        jit = f"{geomean(jit_ratios):9.3f}" if jit_ratios else f"{'-':>9}"
+        print(f"{'geomean':<8} {'':>14} {'':>12} {'':>9} {'':>10} {geomean(ratios):11.3f} {jit}")
+    print(f"(medians of {runs} run(s); MIPS from the guest's own rdtime around the kernel; JIT ns/insn: "
+          "translation time per guest instruction translated)")
 
 
 def main():
@@ -143,6 +182,7 @@ def main():
     parser.add_argument("--qemu", default=shutil.which("qemu-system-riscv64"),
                         help="qemu-system-riscv64 (default: from PATH)")
     parser.add_argument("--no-qemu", action="store_true", help="run locklab only")
+    parser.add_argument("--no-jit", dest="jit", action="store_false", help="skip locklab's JIT (--accel jit)")
     parser.add_argument("--kernels", default=",".join(KERNELS),
                         help=f"comma-separated subset of {','.join(KERNELS)}")
     parser.add_argument("--timeout", type=float, default=600.0, help="seconds per guest run")

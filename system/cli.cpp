@@ -115,7 +115,9 @@ void apply_debug_flags(const std::string& flags, MachineConfig& cfg)
         std::string f = flags.substr(start, end == std::string::npos ? std::string::npos : end - start);
         if (f == "in_asm") cfg.trace_in_asm = true;
         else if (f == "exec") cfg.trace_exec = true;
-        else throw UsageError(fmt::format("-d {}: unknown log item '{}' (available: in_asm, exec)", flags, f));
+        else if (f == "out_asm") cfg.trace_out_asm = true;
+        else if (f == "tb_stats") cfg.trace_tb_stats = true;
+        else throw UsageError(fmt::format("-d {}: unknown log item '{}' (available: in_asm, exec, out_asm, tb_stats)", flags, f));
         if (end == std::string::npos) break;
         start = end + 1;
     }
@@ -136,7 +138,7 @@ CliResult parse_command_line(const std::vector<std::string>& raw_args)
                "Run `locklab run --help` for every option. Exit status: the guest's test-finisher code.");
 
     MachineConfig cfg;
-    std::string machine = "virt", bios = "none", cpu = "rv64", debug, smp = "1", mem = "128M", threads = "multi",
+    std::string machine = "virt", bios = "none", cpu = "rv64", debug, smp = "1", mem = "128M", threads = "multi", accel = "interp",
                 serial = "stdio", display = "none";
     std::string positional_kernel;
     std::vector<std::string> objects, device_locks;
@@ -160,6 +162,8 @@ CliResult parse_command_line(const std::vector<std::string>& raw_args)
                       "'multi': one host thread per hart (default); 'single': all harts round-robin on one "
                       "thread with instruction-counted time, deterministic")
             ->capture_default_str();
+        a->add_option("--accel", accel, "Execution engine: 'interp' (default) or 'jit' ('tcg' = jit, as in QEMU)")
+            ->capture_default_str();
         a->add_option("--slice", cfg.slice, "Instructions per hart turn")->capture_default_str();
         a->add_option("--lock-model", cfg.lock_model, "MMIO lock model: " + fmt::format("{}", fmt::join(lock_model_names(), ", ")))
             ->capture_default_str();
@@ -172,7 +176,8 @@ CliResult parse_command_line(const std::vector<std::string>& raw_args)
             ->allow_extra_args(false);
         a->add_option("--lifetime", cfg.lifetime, "Device lifetime policy: ref-per-access, snapshot-ref")
             ->capture_default_str();
-        a->add_option("-d", debug, "Trace items, comma separated: in_asm (decoded blocks), exec (every instruction)");
+        a->add_option("-d", debug, "Trace items, comma separated: in_asm (decoded blocks), exec (every instruction), "
+                      "out_asm (JIT host code), tb_stats (one line per JIT block)");
         a->add_option("-D", cfg.log_file, "Write traces to this file instead of stderr");
         a->add_flag("--stats", cfg.stats, "At exit print per-hart retired instructions and wall time (JSON, stderr)");
         a->add_option("--object", objects, "QEMU -object (e.g. iothread,id=io0)");
@@ -241,6 +246,9 @@ CliResult parse_command_line(const std::vector<std::string>& raw_args)
         if (threads == "multi") cfg.threads = ThreadMode::Multi;
         else if (threads == "single") cfg.threads = ThreadMode::Single;
         else throw UsageError(fmt::format("--threads {}: expected 'multi' or 'single'", threads));
+        if (accel == "interp") cfg.accel = Accel::Interp;
+        else if (accel == "jit" || accel == "tcg") cfg.accel = Accel::Jit;
+        else throw UsageError(fmt::format("--accel {}: expected 'interp' or 'jit'", accel));
         if (cfg.slice == 0) throw UsageError("--slice must be at least 1");
         if (serial == "none") cfg.serial_in_fd = -1, cfg.serial_out = cfg.serial_out.empty() ? "/dev/null" : cfg.serial_out;
         else if (serial.rfind("file:", 0) == 0) cfg.serial_out = serial.substr(5), cfg.serial_in_fd = -1;

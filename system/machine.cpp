@@ -10,6 +10,7 @@
 #include <fmt/ranges.h>
 
 #include "cpu/disasm.h"
+#include "cpu/tcg/jit.h"
 #include "devices/virt_memmap.h"
 #include "locking/bql.h"
 #include "locking/lock_instrumentation.h"
@@ -167,6 +168,12 @@ void Machine::install_tracing()
                 }
                 fmt::print(log_, "\n");
             };
+    }
+    if (cfg_.accel == Accel::Jit) {
+        for (auto& h : harts_) {
+            rv::tcg::enable_jit(*h);
+            rv::tcg::set_jit_trace(*h, {cfg_.trace_out_asm, cfg_.trace_tb_stats, log_});
+        }
     }
     if (cfg_.trace_exec) {
         for (auto& h : harts_)

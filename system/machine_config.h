@@ -10,6 +10,11 @@
 
 namespace locklab {
 
+enum class Accel {
+    Interp,  // the block-cached interpreter (cpu/interpreter.cpp)
+    Jit,     // the TCG-style JIT (cpu/tcg/jit.h)
+};
+
 enum class ThreadMode {
     Multi,   // one host thread per hart (MTTCG-like); the main thread runs the main loop
     Single,  // all harts round-robin on the main thread, virtual time counted in instructions:
@@ -22,12 +27,15 @@ struct MachineConfig {
     uint64_t ram_size = 128ull << 20;
     unsigned smp = 1;
     ThreadMode threads = ThreadMode::Multi;
+    Accel accel = Accel::Interp; // --accel interp|jit (QEMU's -accel tcg means jit)
     uint64_t slice = 10000;      // instructions per hart per turn (single mode) / per run() call
     std::string serial_out;      // empty: stdout
     int serial_in_fd = 0;        // -1: no serial input
     std::string bootargs;
     bool trace_in_asm = false;   // -d in_asm: each decoded block, disassembled
     bool trace_exec = false;     // -d exec: each executed instruction
+    bool trace_out_asm = false;  // -d out_asm: host code of each block the JIT translates
+    bool trace_tb_stats = false; // -d tb_stats: one line per block the JIT translates
     std::string log_file;        // -D: where traces go (default stderr)
     bool stats = false;          // --stats: per-hart instruction counts and wall time at exit
     std::string lock_model = "global";

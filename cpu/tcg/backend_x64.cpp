@@ -247,8 +247,8 @@ private:
             to_epilogue(kExitLookup);
         });
     }
-    // A direct exit: a patchable jmp (initially to the next instruction), then the way back to the
-    // run loop asking it to chain this slot.
+    // A direct exit: a patchable jmp (initially to the next instruction), then the lookup helper,
+    // which may chain this slot, and the way back to the run loop if it finds nothing.
     void direct_exit(unsigned slot, uint64_t target)
     {
         db(0xE9);
@@ -256,7 +256,20 @@ private:
         tb_.jmp_site[slot] = uint32_t(getSize() - 4);
         tb_.jmp_target[slot] = target;
         set_pc(target);
-        to_epilogue(reinterpret_cast<uintptr_t>(&tb_) | slot);
+        continue_at_next(reinterpret_cast<uintptr_t>(&tb_) | slot);
+    }
+    // With h.pc and h.instret current: jump to the block the helper finds, or leave.
+    void continue_at_next(uint64_t from)
+    {
+        mov(rdi, rbp);
+        mov(rsi, from);
+        call_fn(reinterpret_cast<const void*>(t_.next));
+        test(rax, rax);
+        Label& none = labels_.emplace_back();
+        jz(none);
+        jmp(rax);
+        L(none);
+        to_epilogue(kExitLookup);
     }
     uint64_t retired() const { return b_.guest.size(); }
 
@@ -320,7 +333,7 @@ private:
             mov(qword[rbp + l_.pc], ra);
             sync_all();
             add_instret(retired());
-            to_epilogue(kExitLookup);
+            continue_at_next(0);
             break;
         }
         case IrOp::System: {

@@ -6,7 +6,7 @@
 //   (guest registers cached there within a block, written back at exits, helper calls and on the
 //   slow path of a memory access).
 // Code is entered through the trampoline (emit_trampoline) and leaves by jumping to its epilogue with
-// an exit code in rax (ExitCode, or a TranslationBlock* | slot asking to chain that direct exit).
+// an exit code (ExitCode) in rax.
 #pragma once
 
 #include <cstdint>
@@ -36,12 +36,18 @@ enum ExitCode : uint64_t {
     kExitLookup = 0,  // h.pc holds the next pc: look it up
     kExitTrap = 1,    // a trap was raised: h.pc is the faulting instruction, h.instret exact
     kExitSystem = 2,  // a SYSTEM operation completed: h.instret counts the ones before it, h.next_pc set
-    // >= 8: (TranslationBlock* | slot): like kExitLookup, after the direct exit `slot` of that block
 };
+
+// Called by generated code at a block's end, with h.pc and h.instret current: the host code to
+// continue at (the block at h.pc, already translated, after the same checks as the run loop's:
+// exit request, budget, fetch TLB), or null to return to the run loop. `from` is
+// (TranslationBlock* | slot) for a direct exit, which it may chain, or 0 for an indirect jump.
+using NextFn = const uint8_t* (*)(Hart*, uint64_t from);
 
 using EnterFn = uint64_t (*)(Hart*, JitCpu*, TlbTable*, const void*);
 
 struct Trampoline {
+    NextFn next = nullptr;  // set by the owner before compiling blocks
     EnterFn enter = nullptr;
     const uint8_t* epilogue = nullptr;
     size_t bytes = 0;

@@ -30,6 +30,8 @@ public:
     // Chain direct exit `slot` of `from` to `to` when both lie in one virtual page (the fetch
     // translation checked on entry to `from` then holds for `to`).
     void chain(TranslationBlock& from, unsigned slot, TranslationBlock& to);
+    // NextFn (backend_x64.h) for h's generated code.
+    static const uint8_t* next(Hart* h, uint64_t from);
     uint64_t enter(Hart& h, const TranslationBlock& tb)
     {
         return tramp_.enter(&h, &cpu, h.tlb->data, tb.code);

@@ -2,9 +2,10 @@
 //
 // The loop looks the block at h.pc up (fetch TLB check first, exactly as the interpreter does at a
 // block entry), enters its host code and acts on the exit code: look the next pc up, take a trap,
-// finish a SYSTEM operation (instret, pc, pending interrupts, WFI), or chain a direct exit to the
-// block it led to. Exit requests and the budget are checked here and at every block entry in the
-// generated code, so a vCPU in chained code can always be kicked out.
+// or finish a SYSTEM operation (instret, pc, pending interrupts, WFI). Between blocks, generated code
+// stays in generated code through Engine::next() (already translated successors; direct exits get
+// chained there). Exit requests and the budget are checked here, in next() and at every block entry
+// in the generated code, so a vCPU in chained code can always be kicked out.
 #include <chrono>
 
 #include <fmt/format.h>
@@ -52,6 +53,23 @@ Engine::Engine(const Hart& h, const JitOptions& o)
     : opts(o), layout_(HartLayout::of(h)), code_(kCodeBufferSize), tramp_(emit_trampoline(code_))
 {
     if (opts.max_block_insns == 0) opts.max_block_insns = 1;
+    tramp_.next = &Engine::next;
+}
+
+const uint8_t* Engine::next(Hart* hp, uint64_t from)
+{
+    Hart& h = *hp;
+    Engine& e = *h.jit;
+    if (h.exit_request.load(std::memory_order_relaxed) || h.instret >= e.cpu.stop || e.flush_pending_) return nullptr;
+    // The fetch TLB check of the run loop, hits only: a miss or fault is the loop's business.
+    const TlbTable& t = *h.tlb->fetch;
+    const size_t i = TlbTable::index(h.pc);
+    const uint64_t tag = t.entry[i].tag[size_t(AccessType::Fetch)];
+    if ((tag & kPageMask) != (h.pc & kPageMask) || (tag & (kTlbEmpty | kTlbMmio))) return nullptr;
+    TranslationBlock* to = e.tbs_.find(h.pc, h.pc + t.pa_addend[i]);
+    if (!to) return nullptr;
+    if (from) e.chain(*reinterpret_cast<TranslationBlock*>(from & ~uint64_t(7)), unsigned(from & 7), *to);
+    return to->code;
 }
 
 void Engine::flush()
@@ -140,8 +158,6 @@ RunExit run_jit(Hart& h, uint64_t budget)
     const uint64_t stop = budget > ~h.instret ? ~uint64_t(0) : h.instret + budget;
     e.cpu.stop = stop;
     uint64_t slow_steps = 0;  // traps and uncached instructions count against the budget too
-    TranslationBlock* chain_from = nullptr;
-    unsigned chain_slot = 0;
     for (;;) {
         if (h.exit_request.load(std::memory_order_relaxed)) [[unlikely]] {
             // Acquire: whatever the kicker published before kick() (mip bits, queued work) is visible.
@@ -150,7 +166,6 @@ RunExit run_jit(Hart& h, uint64_t budget)
             return RunExit::ExitRequest;
         }
         if (h.instret + slow_steps >= stop) return RunExit::BudgetDone;
-        const uint64_t generation = e.stats.flushes;
         e.flush_if_requested();
         PageRef page;
         TranslationBlock* tb = nullptr;
@@ -159,23 +174,17 @@ RunExit run_jit(Hart& h, uint64_t budget)
         } else if (tlb_resolve(h, *h.tlb->fetch, h.pc, AccessType::Fetch, page)) {
             if (page.host) tb = e.lookup(h, page);
             if (!tb) {  // code outside RAM or straddling a page: one instruction at a time
-                chain_from = nullptr;
                 ++slow_steps;
                 if (step_uncached(h)) return RunExit::Wfi;
                 continue;
             }
         }
         if (!tb) {  // fetch fault
-            chain_from = nullptr;
             ++slow_steps;
             take_exception(h);
             continue;
         }
-        if (chain_from && generation == e.stats.flushes) e.chain(*chain_from, chain_slot, *tb);
-        chain_from = nullptr;
-
-        const uint64_t r = e.enter(h, *tb);
-        switch (r) {
+        switch (e.enter(h, *tb)) {
         case kExitLookup: break;
         case kExitTrap:
             ++slow_steps;
@@ -186,10 +195,6 @@ RunExit run_jit(Hart& h, uint64_t budget)
             h.pc = h.next_pc;
             take_pending_interrupt(h);
             if (h.wfi) return RunExit::Wfi;
-            break;
-        default:
-            chain_from = reinterpret_cast<TranslationBlock*>(r & ~uint64_t(7));
-            chain_slot = unsigned(r & 7);
             break;
         }
     }

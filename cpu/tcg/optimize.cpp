@@ -1,6 +1,7 @@
 #include "cpu/tcg/optimize.h"
 
 #include <optional>
+#include <utility>
 #include <vector>
 
 namespace locklab::rv::tcg {
@@ -49,6 +50,11 @@ bool uses_b(IrOp op)
            op != IrOp::System && op != IrOp::GotoTb && op != IrOp::JumpIndirect;
 }
 
+bool is_commutative(IrOp op)
+{
+    return op == IrOp::Add || op == IrOp::And || op == IrOp::Or || op == IrOp::Xor || op == IrOp::Mul;
+}
+
 bool uses_a(IrOp op) { return op != IrOp::Call && op != IrOp::System && op != IrOp::GotoTb; }
 
 }  // namespace
@@ -64,6 +70,7 @@ void fold_constants(IrBlock& b)
     for (IrInsn i : b.ops) {
         if (uses_a(i.op)) subst(i.a);
         if (uses_b(i.op)) subst(i.b);
+        if (is_commutative(i.op) && i.a.is_imm && i.b.is_temp()) std::swap(i.a, i.b);  // immediates go last
         if (is_pure(i.op)) {
             const bool all_imm = i.a.is_imm && (!uses_b(i.op) || i.b.is_imm);
             if (all_imm) {
@@ -73,6 +80,11 @@ void fold_constants(IrBlock& b)
                 i.op = IrOp::Mov;
                 i.a = Arg::i(v);
                 i.b = Arg::i(0);
+            } else if ((i.op == IrOp::And || i.op == IrOp::Mul) && i.b.is_imm && i.b.imm == 0) {  // r & 0, r * 0
+                known[i.dst] = 0;
+                if (!is_global(i.dst)) continue;
+                i.op = IrOp::Mov;
+                i.a = Arg::i(0);
             } else {
                 known[i.dst].reset();
                 if (is_identity(i)) {

@@ -126,3 +126,16 @@ TEST_CASE("the folder's arithmetic matches RV64 semantics at the edges", "[cpu][
     CHECK(fold(IrOp::SetCond, Cond::LT, uint64_t(-1), 0) == 1);
     CHECK(fold(IrOp::SetCond, Cond::LTU, uint64_t(-1), 0) == 0);
 }
+
+TEST_CASE("an immediate first operand of a commutative operation moves last, so x0 + r is a move", "[cpu][tcg]")
+{
+    const IrBlock b = lower({add(6, 0, 7), and_(8, 0, 9), sub(10, 0, 11), ebreak()}, true);
+    REQUIRE(b.ops.size() == 4);
+    CHECK(b.ops[0].op == IrOp::Mov);
+    CHECK(b.ops[0].a.temp == 7);
+    CHECK(b.ops[1].op == IrOp::Mov);  // 0 & r is 0
+    CHECK(b.ops[1].a.is_imm);
+    CHECK(b.ops[1].a.imm == 0);
+    CHECK(b.ops[2].op == IrOp::Sub);  // not commutative: stays 0 - r
+    CHECK(b.ops[2].a.is_imm);
+}

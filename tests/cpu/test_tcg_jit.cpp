@@ -214,3 +214,31 @@ TEST_CASE_METHOD(JitFixture, "JIT loads and stores under Sv39 fault with the pag
     CHECK(csr(csr::mtval) == va);
     CHECK(csr(csr::mepc) == kCode + 8);
 }
+
+TEST_CASE_METHOD(JitFixture, "calls and returns through indirect jumps stay in translated code", "[cpu][tcg]")
+{
+    // main: t0 = 100; loop: jal ra, f; addi t0,t0,-1; bne t0,0,loop; (wfi)
+    // f (on the next page): addi t2,t2,2; jalr x0, ra
+    const uint64_t f = kCode + 0x1000;
+    poke32(f, addi(T2, T2, 2));
+    poke32(f + 4, jalr(0, RA, 0));
+    REQUIRE(run_program({addi(T0, 0, 100), jal(RA, int32_t(f - (kCode + 4))), addi(T0, T0, -1), bne(T0, 0, -8)}) ==
+            RunExit::Wfi);
+    REQUIRE(finished());
+    CHECK(h.x[T2] == 200);
+    CHECK(h.instret == 1 + 100 * 5 + 1);
+    CHECK(tcg::jit_stats(h).blocks_translated <= 6);  // every block translated once
+}
+
+TEST_CASE_METHOD(JitFixture, "a budget stops a JIT run that never leaves translated code", "[cpu][tcg]")
+{
+    // Two blocks on different pages jumping to each other (never chained: other page), forever.
+    poke32(kCode, addi(T2, T2, 1));
+    poke32(kCode + 4, jal(0, 0x1000 - 4));
+    poke32(kCode + 0x1000, jal(0, -0x1000));
+    h.pc = kCode;
+    CHECK(h.run(3000) == RunExit::BudgetDone);
+    CHECK(h.instret >= 3000);
+    CHECK(h.instret < 3003);
+    CHECK(h.x[T2] == (h.instret + 2) / 3);
+}
