@@ -191,7 +191,8 @@ private:
             {3, &Generator::loop, false},        {4, &Generator::csr_read, true},
             {4, &Generator::csr_write, true},    {2, &Generator::status_bits, true},
             {5, &Generator::system, true},       {2, &Generator::enter_mret, false},
-            {1, &Generator::enter_sret, false},
+            {1, &Generator::enter_sret, false},  {6, &Generator::interrupt, true},
+            {2, &Generator::self_modify, false},
         };
         unsigned total = 0;
         for (const Kind& k : kKinds) total += (top_level || k.nested_ok) ? k.weight : 0;
@@ -412,7 +413,7 @@ private:
         const uint16_t n = readable_csr();
         emit(rng_.chance(80) ? enc::csrrs(wr(), n, 0) : enc::i_type(n, 0, 6, wr(), 0x73));  // csrrs / csrrsi 0
     }
-    // Writes of any value to CSRs whose value cannot break the harness (not mtvec/stvec, mie/sie,
+    // Writes of any value to CSRs whose value cannot break the harness (not mtvec/stvec or
     // medeleg/mideleg), plus attempts at read-only ones.
     void csr_write()
     {
@@ -420,6 +421,7 @@ private:
             csr::mscratch, csr::sscratch, csr::mepc,  csr::sepc,       csr::mcause,     csr::scause,
             csr::mtval,    csr::stval,    csr::mcycle, csr::minstret,  csr::mcountinhibit, csr::mcounteren,
             csr::scounteren, csr::menvcfg, csr::senvcfg, csr::mip,     csr::sip,        csr::cycle,
+            csr::mie,      csr::sie,
             csr::misa,     csr::mhartid, 0xC03};
         const uint16_t n = rng_.chance(10) ? uint16_t(csr::satp) : rng_.pick(kCsrs);
         const unsigned rd = rng_.chance(50) ? 0 : wr();
@@ -482,6 +484,51 @@ private:
         case 6: emit(enc::fence_i()); break;
         default: emit(0x1200'0073 | uint32_t(any_reg()) << 15 | uint32_t(any_reg()) << 20); break;  // sfence.vma
         }
+    }
+
+    // Software interrupts: pending bits (mip/sip SSIP, STIP, SEIP), their enables in mie, and
+    // mstatus.MIE. Once both a pending and its enable bit are set, the interrupt is taken right after
+    // the CSR instruction (or mret) that completed the pair, in every engine; the handler clears
+    // the pending bits.
+    void interrupt()
+    {
+        static constexpr uint64_t kBits[] = {MIP_SSIP, MIP_STIP, MIP_SEIP, MIP_SSIP | MIP_STIP | MIP_SEIP};
+        switch (rng_.below(4)) {
+        case 0:
+            load_tmp(rng_.pick(kBits));
+            emit(enc::i_type(csr::mie, kTmp, 2, rng_.chance(50) ? 0 : wr(), 0x73));  // csrrs mie
+            break;
+        case 1:
+            load_tmp(rng_.pick(kBits));
+            emit(enc::i_type(rng_.chance(70) ? csr::mip : csr::sip, kTmp, 2, 0, 0x73));  // csrrs mip/sip
+            break;
+        case 2: emit(enc::i_type(csr::mstatus, MSTATUS_MIE, 6, 0, 0x73)); break;  // csrrsi mstatus, MIE
+        default: emit(enc::i_type(csr::mip, MIP_SSIP, 6, 0, 0x73)); break;        // csrrsi mip, SSIP
+        }
+    }
+
+    // Self-modifying code, done right: a two-round loop whose first instruction is overwritten (sw,
+    // then fence.i) in round one, so round two runs the new instruction. In S/U-mode under Sv39 the
+    // store faults (code pages are not writable) and both rounds run the old one.
+    void self_modify()
+    {
+        static constexpr uint32_t (*kOps[])(unsigned, unsigned, unsigned) = {enc::add, enc::xor_, enc::sub,
+                                                                             enc::mulw, enc::sltu};
+        const uint32_t now = rng_.pick(kOps)(wr(), any_reg(), any_reg());
+        const uint32_t later = rng_.pick(kOps)(wr(), any_reg(), any_reg());
+        const unsigned value = wr();
+        emit(enc::addi(kLoop, 0, 2));
+        const int32_t slot = int32_t(emit(now));
+        const int32_t hi = int32_t((uint64_t(later) + 0x800) >> 12) & 0xfffff;
+        emit(enc::lui(value, hi));
+        emit(enc::addiw(value, value, int32_t(later) - (hi << 12)));
+        const int32_t anchor = int32_t(emit(enc::auipc(kTmp, 0)));
+        emit(enc::addi(kTmp, kTmp, 0), Fixup::PcrelImm, slot, anchor);
+        emit(enc::sw(value, kTmp, 0));
+        const size_t fence = emit(enc::fence_i());
+        p_.body[fence].pinned = true;
+        emit(enc::addi(kLoop, kLoop, -1));
+        emit(enc::blt(0, kLoop, 0), Fixup::Branch, slot);
     }
 
     // t4 = the address of the instruction after `ret_insn`; xepc = t4; x-ret into the lower mode.

@@ -29,6 +29,9 @@ struct Insn {
     int32_t target = -1;  // body index of the jump target (fixups)
     int32_t anchor = -1;  // body index of the auipc a PcrelImm is relative to
     uint32_t unit = 0;    // generator unit: the shrinker first drops whole units
+    // Dropped only together with its unit: the fence.i after a store into code (without it, which
+    // instruction runs is up to the engine, and the shrinker must not wander into such a program).
+    bool pinned = false;
 };
 
 // One identity mapping of a page under Sv39 (va = pa), with its leaf PTE flags.

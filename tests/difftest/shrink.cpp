@@ -59,9 +59,12 @@ ShrinkResult shrink(const Program& original, const std::function<bool(const Prog
 
     // 2. Single instructions.
     std::vector<uint32_t> insns;
-    for (uint32_t i = 0; i + 1 < p.body.size(); ++i) insns.push_back(i);
+    for (uint32_t i = 0; i + 1 < p.body.size(); ++i) {
+        if (!p.body[i].pinned) insns.push_back(i);
+    }
     const auto by_insns = [&](const std::vector<uint32_t>& kept) {
         std::vector<bool> keep(p.body.size());
+        for (size_t i = 0; i < p.body.size(); ++i) keep[i] = p.body[i].pinned;
         for (uint32_t i : kept) keep[i] = true;
         return p.subset(keep);
     };
