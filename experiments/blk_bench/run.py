@@ -152,6 +152,7 @@ def ratio(a, b):
 
 def summary(args, med, failures, load_before):
     L = [f"# Block benchmark, {datetime.datetime.now():%Y-%m-%d %H:%M}", "",
+         f"locklab `{args.locklab}`, QEMU `{args.qemu or '(not run)'}`; "
          f"{'quick' if args.quick else 'full'} run: {args.runs} run(s) per configuration (medians), "
          f"{args.size_mb} MiB image (raw, and the same contents as a fully allocated qcow2), -smp {args.smp}: hart 0 "
          f"does the I/O (interrupt-driven, event-idx, indirect descriptors, modern virtio-mmio), harts 1..{args.smp - 1} "
