@@ -10,6 +10,7 @@
 #include "locking/lock_impl.h"
 #include "locking/lock_model.h"
 #include "system/hotplug.h"
+#include "system/virtio_blk_options.h"
 
 namespace locklab {
 
@@ -42,11 +43,12 @@ const std::map<std::string, std::string> kQemuOptions = {
     {"-smp", "--smp"},         {"-nographic", "--nographic"}, {"-serial", "--serial"},
     {"-cpu", "--cpu"},         {"-append", "--append"}, {"-object", "--object"},
     {"-display", "--display"}, {"-no-reboot", "--no-reboot"}, {"-device", "--device"},
+    {"-drive", "--drive"},     {"-global", "--global"},
 };
 // QEMU options that exist but are not implemented (yet): a clear error instead of silence.
 const char* const kQemuUnsupported[] = {
-    "-drive", "-netdev", "-nic", "-monitor", "-qmp", "-S", "-s", "-gdb", "-icount",
-    "-accel", "-enable-kvm", "-initrd", "-dtb", "-global", "-chardev", "-fsdev", "-blockdev",
+    "-netdev", "-nic", "-monitor", "-qmp", "-S", "-s", "-gdb", "-icount",
+    "-accel", "-enable-kvm", "-initrd", "-dtb", "-chardev", "-fsdev", "-blockdev",
     "-rtc", "-action", "-incoming", "-loadvm", "-snapshot", "-hda", "-cdrom", "-vga", "-audiodev",
     "-usb", "-numa", "-trace", "-plugin", "-semihosting", "-semihosting-config", "-overcommit",
     "-mem-prealloc", "-boot", "-name", "-uuid", "-pidfile", "-daemonize",
@@ -87,6 +89,105 @@ void check_pluggable(const std::string& spec)
     const auto types = HotplugManager::device_types();
     if (std::find(types.begin(), types.end(), type) == types.end())
         throw UsageError(fmt::format("-device {}: only {} can be added so far", spec, fmt::join(types, ", ")));
+}
+
+// -object iothread,id=ID (QEMU's spelling); the IOThread is created by the machine.
+void add_object(const std::string& text, MachineConfig& cfg)
+{
+    DeviceSpec o = parse_device_spec(text);
+    if (o.type != "iothread")
+        throw UsageError(fmt::format("-object {}: only iothread objects are supported", text));
+    const std::string id = o.take("id");
+    if (id.empty()) throw UsageError(fmt::format("-object {}: no id= (e.g. -object iothread,id=io0)", text));
+    if (!qemu_id_wellformed(id))
+        throw UsageError(fmt::format("-object {}: id '{}' is not well formed (a letter, then letters, digits, "
+                                     "'-', '.', '_')", text, id));
+    if (!o.props.empty())
+        throw UsageError(fmt::format("-object {}: iothread property '{}' is not supported (only id)", text,
+                                     o.props.begin()->first));
+    if (std::find(cfg.iothreads.begin(), cfg.iothreads.end(), id) != cfg.iothreads.end())
+        throw UsageError(fmt::format("-object {}: iothread id '{}' is given twice", text, id));
+    cfg.iothreads.push_back(id);
+}
+
+bool parse_on_off(const std::string& option, const std::string& key, const std::string& v)
+{
+    if (v == "on" || v == "true" || v == "yes") return true;
+    if (v == "off" || v == "false" || v == "no") return false;
+    throw UsageError(fmt::format("{}: {}={}: expected on or off", option, key, v));
+}
+
+// -drive: the image is opened by the machine (system/drives.h); if=virtio also adds a
+// virtio-blk-device for it, after the -device ones (as QEMU appends the devices it makes for drives).
+void add_drive(const std::string& text, MachineConfig& cfg, std::map<std::string, unsigned>& if_index,
+               std::vector<std::string>& virtio_devices)
+{
+    const std::string option = fmt::format("-drive {}", text);
+    DeviceSpec o = parse_option_list("-drive", text);
+    const std::string iface = o.take("if", "none");
+    if (iface != "none" && iface != "virtio")
+        throw UsageError(fmt::format("{}: if={} is not supported (if=none, for -device virtio-blk-device,drive=ID, "
+                                     "or if=virtio)", option, iface));
+    DriveConfig d;
+    d.id = o.take("id", fmt::format("{}{}", iface, if_index[iface]));  // QEMU names them none0, virtio1, ...
+    ++if_index[iface];
+    if (!qemu_id_wellformed(d.id))
+        throw UsageError(fmt::format("{}: id '{}' is not well formed (a letter, then letters, digits, '-', '.', "
+                                     "'_')", option, d.id));
+    for (const auto& other : cfg.drives)
+        if (other.id == d.id) throw UsageError(fmt::format("{}: drive id '{}' is given twice", option, d.id));
+    d.file = o.take("file");
+    if (d.file.empty()) throw UsageError(fmt::format("-drive: no file= for id={}", d.id));
+    d.format = o.take("format");
+    if (!d.format.empty() && d.format != "raw" && d.format != "qcow2")
+        throw UsageError(fmt::format("{}: format={} is not supported (raw, qcow2)", option, d.format));
+    d.read_only = parse_on_off(option, "readonly", o.take("readonly", "off"));
+    if (const std::string cache = o.take("cache", "writeback"); cache != "writeback")
+        throw UsageError(fmt::format("{}: cache={} is not supported (only writeback: completed writes reach the "
+                                     "image file, a guest flush makes them durable)", option, cache));
+    if (const std::string media = o.take("media", "disk"); media != "disk")
+        throw UsageError(fmt::format("{}: media={} is not supported (only disk)", option, media));
+    if (!o.props.empty())
+        throw UsageError(fmt::format("{}: property '{}' is not supported (file, if, format, id, readonly, cache, "
+                                     "media)", option, o.props.begin()->first));
+    if (iface == "virtio") virtio_devices.push_back(fmt::format("{},drive={}", kVirtioBlkType, d.id));
+    cfg.drives.push_back(std::move(d));
+}
+
+// -global DRIVER.PROPERTY=VALUE: only virtio-mmio.force-legacy.
+void apply_global(const std::string& text, MachineConfig& cfg)
+{
+    const size_t eq = text.find('=');
+    const std::string key = text.substr(0, eq);
+    if (key != "virtio-mmio.force-legacy")
+        throw UsageError(fmt::format("-global {}: only virtio-mmio.force-legacy=true|false is supported", text));
+    if (eq == std::string::npos) throw UsageError(fmt::format("-global {}: expected {}=true|false", text, key));
+    cfg.virtio_force_legacy = parse_on_off("-global " + text, key, text.substr(eq + 1));
+}
+
+// A virtio-blk-device refers to a -drive and maybe an -object iothread given on the command line,
+// and a drive serves one device.
+void check_virtio_blk_refs(const MachineConfig& cfg)
+{
+    std::vector<std::string> used;
+    for (const auto& text : cfg.devices) {
+        DeviceSpec spec = parse_device_spec(text);
+        if (spec.type != kVirtioBlkType) continue;
+        VirtioBlkOptions o;
+        try {
+            o = take_virtio_blk_options(spec);
+        } catch (const DeviceSpecError& e) {
+            throw UsageError(fmt::format("-device {}: {}", text, e.what()));
+        }
+        auto drive_known = [&](const DriveConfig& d) { return d.id == o.drive; };
+        if (std::none_of(cfg.drives.begin(), cfg.drives.end(), drive_known))
+            throw UsageError(fmt::format("-device {}: no -drive with id={}", text, o.drive));
+        if (std::find(used.begin(), used.end(), o.drive) != used.end())
+            throw UsageError(fmt::format("-device {}: drive '{}' is already in use by another device", text, o.drive));
+        used.push_back(o.drive);
+        if (!o.iothread.empty() && std::find(cfg.iothreads.begin(), cfg.iothreads.end(), o.iothread) == cfg.iothreads.end())
+            throw UsageError(fmt::format("-device {}: no -object iothread,id={}", text, o.iothread));
+    }
 }
 
 unsigned parse_smp(const std::string& s)
@@ -141,7 +242,7 @@ CliResult parse_command_line(const std::vector<std::string>& raw_args)
     std::string machine = "virt", bios = "none", cpu = "rv64", debug, smp = "1", mem = "128M", threads = "multi", accel = "interp",
                 serial = "stdio", display = "none";
     std::string positional_kernel;
-    std::vector<std::string> objects, device_locks;
+    std::vector<std::string> objects, drives, globals, device_locks;
     bool nographic = false;
     std::string lockdep;
 
@@ -180,10 +281,20 @@ CliResult parse_command_line(const std::vector<std::string>& raw_args)
                       "out_asm (JIT host code), tb_stats (one line per JIT block)");
         a->add_option("-D", cfg.log_file, "Write traces to this file instead of stderr");
         a->add_flag("--stats", cfg.stats, "At exit print per-hart retired instructions and wall time (JSON, stderr)");
-        a->add_option("--object", objects, "QEMU -object (e.g. iothread,id=io0)");
+        a->add_option("--object", objects, "iothread,id=ID: an IOThread devices can be placed in (QEMU -object)")
+            ->allow_extra_args(false);
+        a->add_option("--drive", drives,
+                      "file=IMG,if=none|virtio,format=raw|qcow2,id=ID[,readonly=on|off][,cache=writeback]: a disk "
+                      "image for a virtio-blk-device (if=virtio adds one in the next free slot)")
+            ->allow_extra_args(false);
+        a->add_option("--global", globals, "virtio-mmio.force-legacy=true|false: virtio-mmio register layout "
+                                           "version 1 (legacy, QEMU's default) or 2 (modern)")
+            ->allow_extra_args(false);
         a->add_option("--device", cfg.devices,
-                      "Add a device before the guest starts: mmio-scratch[,id=ID][,cost=NS][,slot=N] (the only "
-                      "type so far; it goes into a research slot of the hot-plug controller)")
+                      "Add a device before the guest starts: mmio-scratch[,id=ID][,cost=NS][,slot=N] (into a "
+                      "research slot of the hot-plug controller) or virtio-blk-device,drive=ID[,bus=virtio-mmio-bus.N]"
+                      "[,iothread=ID][,serial=S][,id=ID] (without bus=, the free virtio slot with the highest "
+                      "address, as in QEMU)")
             ->allow_extra_args(false);  // one spec per -device: never the image that follows
         a->add_option("--hotplug-script", cfg.hotplug_script,
                       "Replay device adds and removes during the run: lines '<ms> add mmio-scratch id=s1 "
@@ -237,10 +348,18 @@ CliResult parse_command_line(const std::vector<std::string>& raw_args)
                                          bios));
         if (cpu != "rv64") throw UsageError(fmt::format("-cpu {}: only 'rv64' is emulated", cpu));
         if (display != "none") throw UsageError(fmt::format("-display {}: locklab has no display", display));
-        if (!objects.empty())
-            throw UsageError(fmt::format("-object {}: objects are not supported yet", objects.front()));
+        for (const auto& o : objects)
+            add_object(o, cfg);
+        std::map<std::string, unsigned> if_index;
+        std::vector<std::string> drive_devices;
+        for (const auto& d : drives)
+            add_drive(d, cfg, if_index, drive_devices);
+        for (const auto& g : globals)
+            apply_global(g, cfg);
         for (const auto& d : cfg.devices)
             check_pluggable(d);
+        cfg.devices.insert(cfg.devices.end(), drive_devices.begin(), drive_devices.end());
+        check_virtio_blk_refs(cfg);
         cfg.smp = parse_smp(smp);
         cfg.ram_size = parse_size(mem);
         if (threads == "multi") cfg.threads = ThreadMode::Multi;
@@ -264,6 +383,9 @@ CliResult parse_command_line(const std::vector<std::string>& raw_args)
         if (!lockdep.empty() && !parse_lockdep_mode(lockdep, cfg.lock_instrumentation.lockdep))
             throw UsageError(fmt::format("--lockdep={}: expected warn or abort", lockdep));
     } catch (const UsageError& e) {
+        fmt::print(stderr, "locklab: {}\n", e.what());
+        return {std::nullopt, 2};
+    } catch (const DeviceSpecError& e) {  // a -drive, -object or -device that is not KEY=VALUE
         fmt::print(stderr, "locklab: {}\n", e.what());
         return {std::nullopt, 2};
     }

@@ -9,6 +9,8 @@
 #include "locking/lock_model.h"
 #include "locking/rcu.h"
 #include "loop/drainable.h"
+#include "system/virtio_blk_options.h"
+#include "system/virtio_blk_plug.h"
 
 namespace locklab {
 namespace {
@@ -40,7 +42,8 @@ const PluggableType& find_type(std::string_view name)
 
 // Drops the board's reference on `dev` after a grace period. Dropped in the callback itself, not
 // when the callback object is destroyed, so rcu_barrier() returns only once it is gone.
-void release_after_grace_period(Ref<MmioDevice> dev)
+template <class T>
+void release_after_grace_period(Ref<T> dev)
 {
     rcu_call([d = std::move(dev)]() mutable { d = {}; });
 }
@@ -72,12 +75,14 @@ HotplugManager::~HotplugManager()
     self_.reset();  // work posted from other threads finds the manager gone from here on
     // No vCPU runs any more: take every device out at once, in the protocol's order.
     as_.begin_transaction();
-    for (auto& [id, p] : devices_) as_.remove_region(p.dev->mmio());
+    for (auto& [id, p] : devices_)
+        if (p.dev) as_.remove_region(p.dev->mmio());
     as_.commit_transaction();
     for (auto& [id, p] : devices_) {
-        quiesce_and_unrealize(*p.dev);
+        quiesce_and_unrealize(p);
         if (controller_) controller_->slot_removed(p.slot);
-        release_after_grace_period(std::move(p.dev));
+        if (p.dev) release_after_grace_period(std::move(p.dev));
+        else release_after_grace_period(std::move(p.virtio));
     }
 }
 
@@ -85,6 +90,7 @@ std::vector<std::string_view> HotplugManager::device_types()
 {
     std::vector<std::string_view> names;
     for (const auto& t : kTypes) names.push_back(t.name);
+    names.push_back(kVirtioBlkType);
     return names;
 }
 
@@ -119,7 +125,8 @@ unsigned HotplugManager::pick_slot(DeviceSpec& spec) const
 
 std::string HotplugManager::device_add(DeviceSpec spec, bool notify_guest)
 {
-    const PluggableType& type = find_type(spec.type);
+    const bool virtio = spec.type == kVirtioBlkType;
+    const PluggableType* type = virtio ? nullptr : &find_type(spec.type);
     std::string id = spec.take("id");
     if (id.empty()) {
         do id = fmt::format("{}.{}", spec.type, next_auto_id_++);
@@ -128,8 +135,12 @@ std::string HotplugManager::device_add(DeviceSpec spec, bool notify_guest)
     if (!valid_id(id))
         throw HotplugError(fmt::format("{}: id '{}' (letters, digits, '-', '_' and '.' only)", spec.type, id));
     if (devices_.contains(id)) throw HotplugError(fmt::format("{}: id '{}' is already in use", spec.type, id));
+    if (virtio) {
+        add_virtio(id, spec, notify_guest);
+        return id;
+    }
     const unsigned slot = pick_slot(spec);
-    Ref<MmioDevice> dev = type.make(spec, ctx_);
+    Ref<MmioDevice> dev = type->make(spec, ctx_);
     spec.expect_all_taken();
 
     dev->set_id(id);
@@ -140,9 +151,21 @@ std::string HotplugManager::device_add(DeviceSpec spec, bool notify_guest)
         dev->unrealize();
         throw;
     }
-    if (controller_) controller_->slot_inserted(slot, type.slot_type, uint32_t(dev->mmio().size()), notify_guest);
+    if (controller_) controller_->slot_inserted(slot, type->slot_type, uint32_t(dev->mmio().size()), notify_guest);
     devices_.emplace(id, Plugged{std::move(dev), slot});
     return id;
+}
+
+void HotplugManager::add_virtio(const std::string& id, DeviceSpec& spec, bool notify_guest)
+{
+    if (!virtio_) throw HotplugError(fmt::format("{}: this machine has no virtio slots", spec.type));
+    auto [slot, dev] = virtio_->plug(id, spec);
+    if (controller_)
+        controller_->slot_inserted(slot, SlotType::VirtioMmio, uint32_t(VirtioMmio::kRegionSize), notify_guest);
+    Plugged p;
+    p.slot = slot;
+    p.virtio = std::move(dev);
+    devices_.emplace(id, std::move(p));
 }
 
 void HotplugManager::device_del(std::string_view id, bool surprise, DelDone on_done)
@@ -182,7 +205,7 @@ void HotplugManager::begin_removal(const std::string& id)
     Plugged& p = devices_.at(id);
     p.phase = Phase::Removing;
     p.removal_started = std::chrono::steady_clock::now();
-    as_.remove_region(p.dev->mmio());                                      // 1. unmap
+    if (p.dev) as_.remove_region(p.dev->mmio());                           // 1. unmap
     flush_([this, id, post = poster()] { post([this, id] { finish_removal(id); }); });  // 2. flush vCPUs
 }
 
@@ -195,15 +218,24 @@ void HotplugManager::finish_removal(const std::string& id)
         BqlUnlockGuard unlocked;  // readers we wait for may need the BQL (locking/rcu.h)
         rcu_synchronize();        // 3. no reader still holds a view listing the device
     }
-    quiesce_and_unrealize(*p.dev);                        // 4, 5.
+    quiesce_and_unrealize(p);                             // 4, 5.
     if (controller_) controller_->slot_removed(p.slot);  // 6.
     const auto now = std::chrono::steady_clock::now();
-    DeviceDelResult r{id, p.surprise, now - p.del_called, now - p.removal_started, p.dev.get()};
+    Device* const device = p.dev ? static_cast<Device*>(p.dev.get()) : p.virtio.get();
+    DeviceDelResult r{id, p.surprise, now - p.del_called, now - p.removal_started, device};
     DelDone on_done = std::move(p.on_done);
     Ref<MmioDevice> dev = std::move(p.dev);
+    Ref<VirtioDevice> virtio = std::move(p.virtio);
     devices_.erase(it);
     if (on_done) on_done(r);
-    release_after_grace_period(std::move(dev));  // 7.
+    if (dev) release_after_grace_period(std::move(dev));  // 7.
+    else release_after_grace_period(std::move(virtio));
+}
+
+void HotplugManager::quiesce_and_unrealize(Plugged& p)
+{
+    if (p.virtio) virtio_->unplug(p.slot);  // the transport drains and unrealizes it, frees its drive
+    else quiesce_and_unrealize(*p.dev);
 }
 
 void HotplugManager::quiesce_and_unrealize(MmioDevice& dev)
@@ -233,7 +265,9 @@ std::vector<std::string> HotplugManager::device_ids() const
 Device* HotplugManager::find(std::string_view id) const
 {
     auto it = devices_.find(id);
-    return it == devices_.end() ? nullptr : it->second.dev.get();
+    if (it == devices_.end()) return nullptr;
+    if (it->second.dev) return it->second.dev.get();
+    return it->second.virtio.get();
 }
 
 size_t HotplugManager::removals_pending() const

@@ -1,6 +1,10 @@
 // HotplugManager: device_add and device_del for the machine (DESIGN.md "Hot-plug and hot-unplug");
 // the QMP monitor will call the same two functions. Pluggable today: mmio-scratch, into the 16
-// research slots of the hot-plug controller (devices/hotplug_controller.h).
+// research slots of the hot-plug controller (devices/hotplug_controller.h), and virtio-blk-device,
+// into the board's virtio-mmio transports (the controller's slots 0..7) through a VirtioBlkPlug
+// (system/virtio_blk_plug.h; set_virtio_plug). A virtio device has no region of its own: step 1
+// below does nothing for it (its transport stays mapped), and steps 4 and 5 are the transport's
+// unplug, which stops forwarding, drains the device and unrealizes it; its drive is freed.
 //
 // device_add(spec): create the device, realize it, map it (a new FlatView published under RCU),
 // tell the controller (slot present, event, interrupt).
@@ -37,6 +41,7 @@
 
 #include "devices/hotplug_controller.h"
 #include "devices/mmio_device.h"
+#include "devices/virtio_device.h"
 #include "loop/aio_context.h"
 #include "memory/address_space.h"
 #include "system/device_spec.h"
@@ -47,6 +52,8 @@ class HotplugError : public std::runtime_error {
 public:
     using std::runtime_error::runtime_error;
 };
+
+class VirtioBlkPlug;
 
 struct DeviceDelResult {
     std::string id;
@@ -72,6 +79,10 @@ public:
     // Types device_add knows.
     static std::vector<std::string_view> device_types();
 
+    // Where virtio-blk-device goes; without one (tests, the torture test) device_add refuses the
+    // type. Set before the first device_add; `plug` must outlive the manager.
+    void set_virtio_plug(VirtioBlkPlug* plug) { virtio_ = plug; }
+
     // Properties: id (default "<type>.<n>"), slot (research slot 0..15, default the first free one),
     // and the type's own (mmio-scratch: cost, in ns). `notify_guest` false: cold-plug before the
     // guest runs (no event). Returns the id. Throws HotplugError or DeviceSpecError, with nothing
@@ -89,15 +100,18 @@ public:
 private:
     enum class Phase { Live, EjectRequested, Removing };
     struct Plugged {
-        Ref<MmioDevice> dev;
+        Ref<MmioDevice> dev;  // research-slot devices, mapped by the manager (empty for virtio)
         unsigned slot = 0;
         Phase phase = Phase::Live;
         bool surprise = false;
         DelDone on_done;
         std::chrono::steady_clock::time_point del_called, removal_started;
+        Ref<VirtioDevice> virtio;  // a device in the virtio transport of `slot` (dev empty)
     };
 
     unsigned pick_slot(DeviceSpec& spec) const;
+    void add_virtio(const std::string& id, DeviceSpec& spec, bool notify_guest);
+    void quiesce_and_unrealize(Plugged& p);  // steps 4 and 5 for either kind
     void on_guest_eject(unsigned slot);
     void begin_removal(const std::string& id);
     void finish_removal(const std::string& id);
@@ -116,6 +130,7 @@ private:
     // Liveness token for work posted from other threads: checked in the home thread, which is also
     // where the manager is destroyed, so the check cannot race with the destruction.
     std::shared_ptr<HotplugManager*> self_;
+    VirtioBlkPlug* virtio_ = nullptr;  // home thread only; null: no virtio slots
 };
 
 }  // namespace locklab

@@ -16,6 +16,7 @@
 #include "locking/lock_instrumentation.h"
 #include "locking/lock_impl.h"
 #include "locking/lock_model.h"
+#include "loop/main_loop.h"
 #include "memory/lifetime_policy.h"
 #include "system/elf_loader.h"
 #include "system/vcpu_flush.h"
@@ -27,8 +28,9 @@ constexpr uint64_t kFdtAlign = 2ull << 20;  // QEMU: 2 MiB aligned, as high in R
 constexpr size_t kVcpuStackSize = 8ull << 20;
 }  // namespace
 
-Machine::Machine(MachineConfig cfg) : cfg_(std::move(cfg))
+Machine::Machine(MachineConfig cfg) : cfg_(std::move(cfg)), main_ctx_(main_context())
 {
+    main_ctx_.attach_current_thread();
     if (cfg_.smp == 0 || cfg_.smp > 64) throw std::runtime_error(fmt::format("-smp {}: must be 1..64", cfg_.smp));
     if (cfg_.ram_size < (1ull << 20) || cfg_.ram_size > (64ull << 30))
         throw std::runtime_error(fmt::format("-m: RAM size {:#x} must be between 1 MiB and 64 GiB", cfg_.ram_size));
@@ -44,6 +46,8 @@ Machine::Machine(MachineConfig cfg) : cfg_(std::move(cfg))
     }
 
     lock_instrumentation_start(cfg_.lock_instrumentation);
+    create_iothreads();
+    drives_ = std::make_unique<DriveRegistry>(cfg_.drives, main_ctx_);  // before any guest code runs
 
     if (cfg_.threads == ThreadMode::Single) set_virtual_clock([this] { return virtual_ns_.load(std::memory_order_relaxed); });
 
@@ -57,6 +61,7 @@ Machine::Machine(MachineConfig cfg) : cfg_(std::move(cfg))
     bc.serial_out_path = cfg_.serial_out;
     bc.serial_in_fd = cfg_.serial_in_fd;
     bc.bootargs = cfg_.bootargs;
+    bc.virtio_legacy = cfg_.virtio_force_legacy;
     board_ = std::make_unique<VirtBoard>(bc, as_, main_ctx_, sinks);
     board_->set_shutdown_handler([this](ShutdownRequest r) { on_shutdown(r); });
     if (cfg_.lockdep_demo) lockdep_demo_ = std::make_unique<LockdepDemoPlug>(as_, main_ctx_);
@@ -67,11 +72,26 @@ Machine::Machine(MachineConfig cfg) : cfg_(std::move(cfg))
     load_and_reset();
 }
 
+void Machine::create_iothreads()
+{
+    for (const auto& id : cfg_.iothreads) {
+        try {
+            iothreads_.create(id);
+        } catch (const std::exception& e) {
+            throw std::runtime_error(fmt::format("-object iothread,id={}: {}", id, e.what()));
+        }
+    }
+}
+
 void Machine::install_hotplug()
 {
     hotplug_ = std::make_unique<HotplugManager>(as_, main_ctx_, &board_->hotplug(), [this](std::function<void()> done) {
         flush_all_harts(harts_, std::move(done));
     });
+    std::vector<VirtioMmio*> transports;
+    for (unsigned i = 0; i < virt::kVirtioSlots; ++i) transports.push_back(&board_->virtio_slot(i));
+    virtio_plug_ = std::make_unique<VirtioBlkPlug>(std::move(transports), *drives_, iothreads_, as_, main_ctx_);
+    hotplug_->set_virtio_plug(virtio_plug_.get());
     for (const auto& d : cfg_.devices) {
         try {
             hotplug_->device_add(parse_device_spec(d), /*notify_guest=*/false);
@@ -87,7 +107,10 @@ Machine::~Machine()
 {
     hotplug_script_.reset();
     hotplug_.reset();  // before the board: it takes its devices out of the controller's slots
+    virtio_plug_.reset();
     board_.reset();
+    drives_.reset();            // no device uses a drive any more
+    iothreads_.destroy_all();   // nothing is placed in them any more
     if (log_ != stderr) std::fclose(log_);
 }
 
@@ -132,6 +155,11 @@ void Machine::load_and_reset()
                                     cfg_.kernel, img.highest, dram_end));
     as_.write_bytes(fdt_addr_, fdt.data(), fdt.size());
     for (auto& h : harts_) h->reset(img.entry, fdt_addr_);
+}
+
+void Machine::move_drive(const std::string& drive, const std::string& iothread)
+{
+    virtio_plug_->move_drive(drive, virtio_plug_->context(iothread));
 }
 
 void Machine::on_shutdown(const ShutdownRequest& r)

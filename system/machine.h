@@ -15,10 +15,13 @@
 #include "devices/lockdep_demo.h"
 #include "devices/virt_board.h"
 #include "loop/aio_context.h"
+#include "loop/iothread.h"
 #include "memory/address_space.h"
 #include "system/hotplug.h"
 #include "system/hotplug_script.h"
+#include "system/drives.h"
 #include "system/machine_config.h"
+#include "system/virtio_blk_plug.h"
 
 namespace locklab {
 
@@ -30,6 +33,12 @@ public:
     // Runs the guest until it shuts down; returns the process exit status.
     int run();
 
+    // Moves the virtio-blk device using drive `drive`, and the drive, to IOThread `iothread`'s
+    // AioContext ("" or "main": the main loop) through a drained section, losing no request. Main
+    // loop thread (the machine's). Throws std::runtime_error (no such drive user or iothread).
+    void move_drive(const std::string& drive, const std::string& iothread);
+    HotplugManager& hotplug() { return *hotplug_; }
+
 private:
     void install_lock_models();  // --lock-impl, --lock-model, --device-lock
     void warn_unmatched_device_locks() const;
@@ -38,15 +47,23 @@ private:
     void run_single();
     void vcpu_loop(rv::Hart& h);
     void on_shutdown(const ShutdownRequest& r);
+    void create_iothreads();  // -object iothread
     void install_hotplug();
     void install_tracing();
     void print_stats(double wall_seconds) const;
 
     MachineConfig cfg_;
     AddressSpace as_{"system"};
-    AioContext main_ctx_{"main"};
+    // The process's main loop (loop/main_loop.h), whose home thread is the machine's: drained
+    // sections of devices in IOThreads wait by polling it.
+    AioContext& main_ctx_;
+    // -object iothread: declared (so destroyed) before everything placed in them, joined in
+    // ~Machine after every device and drive is gone.
+    IOThreadRegistry iothreads_;
+    std::unique_ptr<DriveRegistry> drives_;  // -drive; main thread
     std::vector<std::unique_ptr<rv::Hart>> harts_;
     std::unique_ptr<VirtBoard> board_;
+    std::unique_ptr<VirtioBlkPlug> virtio_plug_;            // main thread
     std::unique_ptr<HotplugManager> hotplug_;               // main thread (main_ctx_'s home)
     std::unique_ptr<HotplugScriptPlayer> hotplug_script_;   // main thread; --hotplug-script only
     std::unique_ptr<LockdepDemoPlug> lockdep_demo_;  // --lockdep-demo only

@@ -10,6 +10,15 @@
 
 namespace locklab {
 
+// -drive file=PATH,if=none|virtio,format=raw|qcow2,id=ID[,readonly=on|off][,cache=writeback]: an
+// image opened at start-up (system/drives.h) under its id, for a virtio-blk-device to use.
+struct DriveConfig {
+    std::string id;
+    std::string file;
+    std::string format;      // "raw", "qcow2", or empty: probed at open (QEMU warns the same way)
+    bool read_only = false;
+};
+
 enum class Accel {
     Interp,  // the block-cached interpreter (cpu/interpreter.cpp)
     Jit,     // the TCG-style JIT (cpu/tcg/jit.h)
@@ -43,7 +52,11 @@ struct MachineConfig {
     // --device-lock TYPE=MODEL, in command-line order: devices matching TYPE follow MODEL
     std::vector<std::pair<std::string, std::string>> device_locks;
     std::string lifetime = "ref-per-access";
-    std::vector<std::string> devices;  // -device: cold-plugged before the guest runs (system/hotplug.h)
+    std::vector<std::string> devices;  // -device: cold-plugged before the guest runs (system/hotplug.h);
+                                       // if=virtio drives add "virtio-blk-device,drive=ID" after them
+    std::vector<std::string> iothreads;  // -object iothread,id=ID: created at start-up, in this order
+    std::vector<DriveConfig> drives;     // -drive, in command-line order
+    bool virtio_force_legacy = true;     // -global virtio-mmio.force-legacy=true|false (QEMU: legacy)
     std::string hotplug_script;  // --hotplug-script FILE (system/hotplug_script.h)
     bool no_reboot = false;      // a guest reset request ends the run instead of restarting
     LockInstrumentationOptions lock_instrumentation;  // --lock-stats[-json], --lockdep, --trace

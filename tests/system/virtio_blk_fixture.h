@@ -1,0 +1,238 @@
+// Pieces of the virtio-blk system tests: a block driver in memory whose requests wait at a gate
+// the test opens (so they stay in flight as long as the test wants), a minimal modern virtio-mmio
+// block driver acting as the guest through the address space, and two virtio-mmio transports with
+// drives and an IOThread behind a VirtioBlkPlug.
+#pragma once
+
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <cstring>
+#include <functional>
+#include <mutex>
+#include <thread>
+
+#include "devices/virtio_blk.h"
+#include "devices/virtio_defs.h"
+#include "devices/virtio_mmio.h"
+#include "devices/virt_memmap.h"
+#include "loop/main_loop.h"
+#include "system/virtio_blk_plug.h"
+#include "tests/devices/device_fixture.h"
+
+namespace locklab::test {
+
+using namespace std::chrono_literals;
+
+inline constexpr hwaddr kRam = virt::kDramBase;
+inline constexpr uint64_t kRamSize = 1 << 20;
+inline constexpr uint64_t kSector = virtio_blk::kSectorSize;
+
+// Requests wait in the driver until the test opens the gate, so they are in flight for as long as
+// the test wants. Thread-safe.
+class Gate {
+public:
+    void close()
+    {
+        std::lock_guard lk(m_);
+        open_ = false;
+    }
+    void open()
+    {
+        {
+            std::lock_guard lk(m_);
+            open_ = true;
+        }
+        cv_.notify_all();
+    }
+    void pass()
+    {
+        std::unique_lock lk(m_);
+        ++waiting_;
+        cv_.wait(lk, [this] { return open_; });
+        --waiting_;
+    }
+    unsigned waiting()
+    {
+        std::lock_guard lk(m_);
+        return waiting_;
+    }
+
+private:
+    std::mutex m_;
+    std::condition_variable cv_;
+    bool open_ = true;      // protected by m_
+    unsigned waiting_ = 0;  // protected by m_
+};
+
+// A disk in memory whose reads and writes pass the gate first.
+class GatedMemoryDriver final : public BlockDriver {
+public:
+    GatedMemoryDriver(uint64_t size, std::shared_ptr<Gate> gate) : data_(size), gate_(std::move(gate)) {}
+    const char* format_name() const override { return "gated-memory"; }
+    uint64_t length() const override { return data_.size(); }
+    bool read_only() const override { return false; }
+    int read(uint64_t offset, const IoVector& iov) override { return transfer(offset, iov, false); }
+    int write(uint64_t offset, const IoVector& iov) override { return transfer(offset, iov, true); }
+    int flush() override { return 0; }
+
+private:
+    int transfer(uint64_t offset, const IoVector& iov, bool to_disk)
+    {
+        gate_->pass();
+        std::lock_guard lk(m_);
+        for (const auto& s : iov) {
+            if (offset + s.size() > data_.size()) return -EINVAL;
+            if (to_disk) std::memcpy(data_.data() + offset, s.data(), s.size());
+            else std::memcpy(s.data(), data_.data() + offset, s.size());
+            offset += s.size();
+        }
+        return 0;
+    }
+    std::mutex m_;
+    std::vector<uint8_t> data_;  // protected by m_
+    const std::shared_ptr<Gate> gate_;
+};
+
+// The guest's side: a minimal modern virtio-mmio block driver working on guest RAM through the
+// address space, one queue of 64 entries, request r using descriptors 3r .. 3r+2.
+class BlkGuest {
+public:
+    static constexpr uint16_t kQueueSize = 64;
+    static constexpr hwaddr kDesc = kRam, kAvail = kRam + 0x1000, kUsed = kRam + 0x2000, kBufs = kRam + 0x10000;
+    static constexpr hwaddr kBufStride = 0x400, kData = 16, kStatus = 16 + kSector;
+
+    BlkGuest(AddressSpace& as, hwaddr base) : as_(as), base_(base) {}
+
+    void init()
+    {
+        using namespace virtio;
+        reg(VirtioMmio::kStatus, 0);
+        const std::vector<uint8_t> zeroes(kBufs - kDesc, 0);  // fresh rings: used idx 0
+        REQUIRE(as_.write_bytes(kDesc, zeroes.data(), zeroes.size()) == MemTx::Ok);
+        REQUIRE(read_reg(as_, base_ + VirtioMmio::kDeviceId, 4) == kIdBlock);
+        reg(VirtioMmio::kStatus, kStatusAcknowledge | kStatusDriver);
+        reg(VirtioMmio::kDriverFeaturesSel, 1);
+        reg(VirtioMmio::kDriverFeatures, 1);  // VIRTIO_F_VERSION_1 (bit 32)
+        reg(VirtioMmio::kDriverFeaturesSel, 0);
+        reg(VirtioMmio::kDriverFeatures, 0);
+        reg(VirtioMmio::kStatus, kStatusAcknowledge | kStatusDriver | kStatusFeaturesOk);
+        REQUIRE((read_reg(as_, base_ + VirtioMmio::kStatus, 4) & kStatusFeaturesOk) != 0);
+        reg(VirtioMmio::kQueueSel, 0);
+        reg(VirtioMmio::kQueueNum, kQueueSize);
+        reg(VirtioMmio::kQueueDescLow, uint32_t(kDesc));
+        reg(VirtioMmio::kQueueDescHigh, uint32_t(kDesc >> 32));
+        reg(VirtioMmio::kQueueDriverLow, uint32_t(kAvail));
+        reg(VirtioMmio::kQueueDriverHigh, uint32_t(kAvail >> 32));
+        reg(VirtioMmio::kQueueDeviceLow, uint32_t(kUsed));
+        reg(VirtioMmio::kQueueDeviceHigh, uint32_t(kUsed >> 32));
+        reg(VirtioMmio::kQueueReady, 1);
+        reg(VirtioMmio::kStatus, kStatusAcknowledge | kStatusDriver | kStatusFeaturesOk | kStatusDriverOk);
+    }
+
+    // Queues request r: write (the sector filled with r's pattern) or read of `sector`.
+    void submit(unsigned r, bool write, uint64_t sector)
+    {
+        REQUIRE(3 * r + 2 < kQueueSize);
+        const hwaddr buf = kBufs + r * kBufStride;
+        const uint32_t type = write ? virtio_blk::kTOut : virtio_blk::kTIn;
+        put(buf, 4, type);
+        put(buf + 4, 4, 0);
+        put(buf + 8, 8, sector);
+        std::vector<uint8_t> data(kSector, write ? pattern(r) : 0);
+        REQUIRE(as_.write_bytes(buf + kData, data.data(), data.size()) == MemTx::Ok);
+        put(buf + kStatus, 1, 0xff);
+        descriptor(3 * r, buf, 16, virtio::kDescFNext, 3 * r + 1);
+        descriptor(3 * r + 1, buf + kData, kSector, uint16_t(virtio::kDescFNext | (write ? 0 : virtio::kDescFWrite)),
+                   3 * r + 2);
+        descriptor(3 * r + 2, buf + kStatus, 1, virtio::kDescFWrite, 0);
+        put(kAvail + 4 + 2 * (avail_idx_ % kQueueSize), 2, 3 * r);
+        ++avail_idx_;
+        put(kAvail + 2, 2, avail_idx_);
+    }
+    void notify() { reg(VirtioMmio::kQueueNotify, 0); }
+
+    uint16_t used_idx() { return uint16_t(get(kUsed + 2, 2)); }
+    uint8_t status(unsigned r) { return uint8_t(get(kBufs + r * kBufStride + kStatus, 1)); }
+    // Whether request r's data buffer holds request `w`'s pattern in every byte.
+    bool data_is(unsigned r, unsigned w)
+    {
+        std::vector<uint8_t> data(kSector);
+        REQUIRE(as_.read_bytes(kBufs + r * kBufStride + kData, data.data(), data.size()) == MemTx::Ok);
+        return std::all_of(data.begin(), data.end(), [&](uint8_t b) { return b == pattern(w); });
+    }
+    static uint8_t pattern(unsigned r) { return uint8_t(0x40 + r); }
+
+private:
+    void reg(hwaddr offset, uint32_t v) { write_reg(as_, base_ + offset, 4, v); }
+    void put(hwaddr addr, unsigned size, uint64_t v) { REQUIRE(as_.write_bytes(addr, &v, size) == MemTx::Ok); }
+    uint64_t get(hwaddr addr, unsigned size)
+    {
+        uint64_t v = 0;
+        REQUIRE(as_.read_bytes(addr, &v, size) == MemTx::Ok);
+        return v;
+    }
+    void descriptor(unsigned i, hwaddr addr, uint32_t len, uint16_t flags, unsigned next)
+    {
+        const hwaddr d = kDesc + i * virtio::kDescSize;
+        put(d, 8, addr);
+        put(d + 8, 4, len);
+        put(d + 12, 2, flags);
+        put(d + 14, 2, next);
+    }
+
+    AddressSpace& as_;
+    const hwaddr base_;
+    uint16_t avail_idx_ = 0;
+};
+
+// Waits until cond() holds or 5 s pass, polling `serve` (without blocking) meanwhile if given:
+// conditions made true by other threads do not wake a blocked poll.
+inline bool wait_until(const std::function<bool()>& cond, AioContext* serve = nullptr)
+{
+    const auto deadline = std::chrono::steady_clock::now() + 5s;
+    while (!cond() && std::chrono::steady_clock::now() < deadline) {
+        if (!serve || !serve->poll(false)) std::this_thread::sleep_for(1ms);
+    }
+    return cond();
+}
+
+struct PlugFixture {
+    std::unique_ptr<MemoryRegion> ram = MemoryRegion::make_ram("ram", kRamSize);  // outlives `as`
+    AddressSpace as{"virtio-plug-test"};
+    FakeIrqSink irq;
+    AioContext& main = main_context();
+    IOThreadRegistry iothreads;
+    std::unique_ptr<Mapped<VirtioMmio>> slot0, slot1;
+    std::shared_ptr<Gate> gate = std::make_shared<Gate>();
+    DriveRegistry drives{{}, main_context()};
+    std::unique_ptr<VirtioBlkPlug> plug;
+
+    PlugFixture()
+    {
+        main.attach_current_thread();
+        as.add_region(kRam, *ram);
+        slot0 = std::make_unique<Mapped<VirtioMmio>>(as, slot_base(0), make_object<VirtioMmio>(IrqLine(&irq, 1), false));
+        slot1 = std::make_unique<Mapped<VirtioMmio>>(as, slot_base(1), make_object<VirtioMmio>(IrqLine(&irq, 2), false));
+        iothreads.create("io0");
+        drives.insert("d0", std::make_unique<GatedMemoryDriver>(64 * kSector, gate));
+        drives.insert("d1", std::make_unique<GatedMemoryDriver>(64 * kSector, gate));
+        plug = std::make_unique<VirtioBlkPlug>(std::vector<VirtioMmio*>{&**slot0, &**slot1}, drives, iothreads, as, main);
+    }
+    ~PlugFixture()
+    {
+        for (unsigned s = 0; s < plug->slots(); ++s)
+            if (!plug->slot_free(s)) plug->unplug(s);
+    }
+    static hwaddr slot_base(unsigned i) { return virt::kVirtioBase + virt::kVirtioStride * i; }
+    std::pair<unsigned, Ref<VirtioDevice>> add(const char* text, const char* id = "blk0")
+    {
+        DeviceSpec spec = parse_device_spec(text);
+        return plug->plug(id, spec);
+    }
+    AioContext& io0() { return iothreads.find("io0")->context(); }
+};
+
+}  // namespace locklab::test
