@@ -32,9 +32,14 @@ inline constexpr unsigned kPageBits = 12;
 inline constexpr uint64_t kPageSize = uint64_t(1) << kPageBits;
 inline constexpr uint64_t kPageMask = ~(kPageSize - 1);
 
-// Flag bits in the low (page-offset) bits of a tag.
-inline constexpr uint64_t kTlbEmpty = 1;  // nothing cached for this access type
-inline constexpr uint64_t kTlbMmio = 2;   // not RAM: slow path through the dispatch path
+// Flag bits in the low (page-offset) bits of a tag. They must lie above the alignment bits the fast
+// compare keeps (size - 1, size <= 8): a flag in bit 0..2 would equal a misaligned address's low
+// bits and turn that access into a "hit" on a non-RAM page (a host crash, found by tests/difftest).
+inline constexpr uint64_t kMaxAccessSize = 8;
+inline constexpr uint64_t kTlbEmpty = 8;   // nothing cached for this access type
+inline constexpr uint64_t kTlbMmio = 16;  // not RAM: slow path through the dispatch path
+static_assert(kTlbEmpty >= kMaxAccessSize && kTlbMmio >= kMaxAccessSize,
+              "TLB flag bits must not overlap the alignment bits of the fast-path compare");
 
 inline constexpr size_t kTlbEntries = 256;
 

@@ -91,6 +91,45 @@ TEST_CASE_METHOD(CoreFixture, "accesses to unassigned addresses raise access fau
     CHECK(h.x[D] == 0);  // a faulting instruction writes no register
 }
 
+// Regression (found by tests/difftest): the TLB's flag bits once sat in bits 0..1, so a misaligned
+// access whose low address bits equalled a flag "hit" the fast path on a non-RAM page or an empty
+// entry and dereferenced a bogus host pointer.
+TEST_CASE_METHOD(CoreFixture, "misaligned accesses to cached non-RAM pages and empty TLB entries take the slow path", "[cpu][memory][tlb]")
+{
+    SECTION("unassigned page already in the TLB")
+    {
+        h.x[A] = kUnassigned;
+        REQUIRE(run_program({lw(D, A, 0)}) == RunExit::Wfi);  // caches the page as non-RAM
+        REQUIRE(trapped(Exception::LoadAccessFault));
+        REQUIRE(run_program({lw(D, A, 2)}) == RunExit::Wfi);
+        CHECK(trapped(Exception::LoadAccessFault));
+        CHECK(csr(csr::mtval) == kUnassigned + 2);
+        REQUIRE(run_program({sd(B, A, 8)}) == RunExit::Wfi);
+        REQUIRE(trapped(Exception::StoreAccessFault));
+        REQUIRE(run_program({sd(B, A, 2)}) == RunExit::Wfi);
+        CHECK(trapped(Exception::StoreAccessFault));
+        CHECK(csr(csr::mtval) == kUnassigned + 2);
+    }
+    SECTION("device page already in the TLB")
+    {
+        h.x[A] = kMmioBase;
+        h.x[B] = 0x1122'3344'5566'7788;
+        const int before = dev->callbacks();
+        REQUIRE(run_program({sd(B, A, 0), lw(D, A, 2), lh(8, A, 1)}) == RunExit::Wfi);
+        REQUIRE(finished());
+        CHECK(dev->callbacks() > before + 2);  // every access went to the device
+        CHECK(h.x[D] == 0x3344'5566);
+        CHECK(h.x[8] == 0x6677);
+    }
+    SECTION("empty TLB entry of page 0")
+    {
+        h.x[A] = 0;
+        REQUIRE(run_program({lh(D, A, 1)}) == RunExit::Wfi);
+        CHECK(trapped(Exception::LoadAccessFault));
+        CHECK(csr(csr::mtval) == 1);
+    }
+}
+
 TEST_CASE_METHOD(CoreFixture, "MMIO accesses reach the device every time and are never cached as host memory", "[cpu][memory]")
 {
     h.x[A] = kMmioBase;
