@@ -15,12 +15,13 @@ using namespace virtio_blk;
 
 namespace {
 
-// struct virtio_blk_config up to write_zeroes_may_unmap (spec 5.2.4), little-endian.
-constexpr size_t kConfigSize = 60;
+// struct virtio_blk_config up to and including write_zeroes_may_unmap (spec 5.2.4), little-endian;
+// QEMU 7.2 exposes the same 57 bytes (reads beyond give all-ones).
+constexpr size_t kConfigSize = 57;
 constexpr size_t kCapacity = 0, kSegMax = 12, kBlkSize = 20, kNumQueues = 34, kMaxDiscardSectors = 36,
                  kMaxDiscardSeg = 40, kDiscardAlignment = 44, kMaxWriteZeroesSectors = 48,
                  kMaxWriteZeroesSeg = 52, kWriteZeroesMayUnmap = 56;
-constexpr uint32_t kRangeLimitSectors = 1u << 22;  // 2 GiB per discard/write-zeroes request
+constexpr uint32_t kRangeLimitSectors = (1u << 22) - 1;  // per discard/write-zeroes request (QEMU's value)
 constexpr uint32_t kTypeBarrier = 0x8000'0000u;     // legacy flag, ignored (as QEMU)
 
 template <class T>

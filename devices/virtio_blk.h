@@ -33,7 +33,7 @@ namespace locklab {
 
 struct VirtioBlkConfig {
     std::string serial;           // GET_ID answer; empty: the drive id
-    uint16_t queue_size = 256;    // QueueNumMax
+    uint16_t queue_size = 256;    // QueueNum after reset (QEMU's queue-size)
     uint32_t seg_max = 254;       // config seg_max (data segments per request)
 };
 

@@ -64,6 +64,7 @@ public:
 
     uint32_t device_id() const { return device_id_; }
     unsigned num_queues() const { return unsigned(queues_.size()); }
+    // QueueNum after reset (QEMU's queue-size); a driver may choose up to kQueueMaxSize.
     uint16_t queue_max_size() const { return queue_max_; }
     // Features offered: the device's own plus the ring features this implementation supports
     // (INDIRECT_DESC, EVENT_IDX). The transport adds VIRTIO_F_VERSION_1 when modern.

@@ -8,7 +8,7 @@ namespace locklab {
 using namespace virtio;
 
 VirtioMmio::VirtioMmio(IrqLine irq, bool legacy)
-    : MmioDevice("virtio-mmio", kRegionSize, 1, 4), legacy_(legacy), irq_(irq)
+    : MmioDevice("virtio-mmio", kRegionSize, 1, 8), legacy_(legacy), irq_(irq)
 {
     lock_domain().bql_free = true;  // registers under the device lock; the ring side uses atomics
 }
@@ -99,6 +99,23 @@ void VirtioMmio::device_broken(const char* what, unsigned queue)
 
 MemTx VirtioMmio::mmio_read(hwaddr offset, unsigned size, uint64_t& value)
 {
+    if (size < 8) return access32_read(offset, size, value);
+    uint64_t lo = 0, hi = 0;
+    access32_read(offset, 4, lo);
+    access32_read(offset + 4, 4, hi);
+    value = lo | hi << 32;
+    return MemTx::Ok;
+}
+
+MemTx VirtioMmio::mmio_write(hwaddr offset, unsigned size, uint64_t value)
+{
+    if (size < 8) return access32_write(offset, size, value);
+    access32_write(offset, 4, uint32_t(value));
+    return access32_write(offset + 4, 4, value >> 32);
+}
+
+MemTx VirtioMmio::access32_read(hwaddr offset, unsigned size, uint64_t& value)
+{
     if (!device_) {  // no backend: enough for a driver's probe to see an empty slot (as QEMU)
         switch (offset) {
         case kMagic: value = kMagicValue; break;
@@ -145,7 +162,7 @@ uint32_t VirtioMmio::read_register(VirtioDevice& dev, hwaddr offset)
     case kDeviceFeatures:
         if (device_features_sel_ > 1 || (legacy_ && device_features_sel_ != 0)) return 0;
         return uint32_t(offered_features(dev) >> (32 * device_features_sel_));
-    case kQueueNumMax: return q ? dev.queue_max_size() : 0;
+    case kQueueNumMax: return q ? kQueueMaxSize : 0;  // QEMU: VIRTQUEUE_MAX_SIZE whatever the device's default
     case kQueuePfn:
         if (!legacy_) break;
         return q ? q->pfn : 0;
@@ -167,7 +184,7 @@ uint32_t VirtioMmio::read_register(VirtioDevice& dev, hwaddr offset)
     return 0;
 }
 
-MemTx VirtioMmio::mmio_write(hwaddr offset, unsigned size, uint64_t value)
+MemTx VirtioMmio::access32_write(hwaddr offset, unsigned size, uint64_t value)
 {
     if (!device_) return MemTx::Ok;  // empty slot: writes ignored
     if (offset >= kConfig) {

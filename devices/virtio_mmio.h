@@ -2,10 +2,13 @@
 // one of the `virt` board's eight slots (0x1000_1000 + 0x1000*i, PLIC source 1+i). The transport is
 // always mapped; a VirtioDevice is plugged into it and unplugged from it (QEMU's virtio-mmio bus).
 //
-// Register layout (0x200 bytes; 32-bit accesses, config space at 0x100 any of 1, 2, 4 bytes):
+// Register layout (0x200 bytes; the rest of the 0x1000 slot is unassigned, as in QEMU). Registers
+// are 32-bit, config space (0x100) takes 1, 2 and 4 bytes; an 8-byte access is two 4-byte ones,
+// low word first (QEMU 7.2 does the same: checked with a bare-metal probe).
 //   both    0x000 MagicValue 0x74726976, 0x004 Version (1 legacy, 2 modern), 0x008 DeviceID,
 //           0x00c VendorID 0x554d4551, 0x010/0x014 DeviceFeatures/Sel, 0x020/0x024
-//           DriverFeatures/Sel, 0x030 QueueSel, 0x034 QueueNumMax, 0x038 QueueNum, 0x050
+//           DriverFeatures/Sel, 0x030 QueueSel, 0x034 QueueNumMax (1024 for every queue the
+//           device has, as QEMU; 0 otherwise), 0x038 QueueNum, 0x050
 //           QueueNotify, 0x060 InterruptStatus, 0x064 InterruptACK, 0x070 Status, 0x100+ config
 //   legacy  0x028 GuestPageSize, 0x03c QueueAlign, 0x040 QueuePFN (0 resets the device, as QEMU)
 //   modern  0x044 QueueReady, 0x080..0x0a4 QueueDesc/Driver/Device Low/High, 0x0ac..0x0bc SHM
@@ -82,6 +85,8 @@ public:
 protected:
     MemTx mmio_read(hwaddr offset, unsigned size, uint64_t& value) override;
     MemTx mmio_write(hwaddr offset, unsigned size, uint64_t value) override;
+    MemTx access32_read(hwaddr offset, unsigned size, uint64_t& value);
+    MemTx access32_write(hwaddr offset, unsigned size, uint64_t value);
     void do_reset() override;
     void do_unrealize() override;
 

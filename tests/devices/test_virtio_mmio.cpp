@@ -68,6 +68,14 @@ TEST_CASE("An empty virtio-mmio slot reads magic, version and vendor, and 0 else
     rig.set(M::kStatus, kStatusAcknowledge);  // ignored
     rig.set(M::kQueueNotify, 0);
     CHECK(rig.reg(M::kStatus) == 0);
+    // Other sizes, as QEMU 7.2 answers them (bare-metal probe): the value truncated, or for 8
+    // bytes two 4-byte reads; beyond the 0x200-byte region nothing is mapped.
+    CHECK(read_reg(rig.as, VirtioRig::kSlot, 1) == 0x76);
+    CHECK(read_reg(rig.as, VirtioRig::kSlot + 1, 1) == 0);
+    CHECK(read_reg(rig.as, VirtioRig::kSlot, 2) == 0x6976);
+    CHECK(read_reg(rig.as, VirtioRig::kSlot, 8) == (uint64_t(legacy ? 1 : 2) << 32 | 0x74726976));
+    uint64_t v = 0;
+    CHECK(rig.as.read(VirtioRig::kSlot + M::kRegionSize, 4, v) != MemTx::Ok);
     CHECK(rig.mmio().guest_errors() == 0);
 }
 
@@ -82,7 +90,7 @@ TEST_CASE("virtio-mmio legacy layout: version 1, low feature word only, QueuePFN
     CHECK(f & feature(kFRingEventIdx));
     CHECK(f & feature(virtio_blk::kFFlush));
     p.rig.set(M::kQueueSel, 0);
-    CHECK(p.rig.reg(M::kQueueNumMax) == 256);
+    CHECK(p.rig.reg(M::kQueueNumMax) == 1024);  // QEMU's VIRTQUEUE_MAX_SIZE
     p.rig.set(M::kQueueSel, 1);
     CHECK(p.rig.reg(M::kQueueNumMax) == 0);  // no such queue
 
@@ -187,7 +195,9 @@ TEST_CASE("virtio-mmio config space is readable at 0x100 in any size, all-ones b
     CHECK(p.rig.reg(M::kConfig + 4) == 0);
     CHECK(read_reg(p.rig.as, VirtioRig::kSlot + M::kConfig, 1) == sectors);
     CHECK(read_reg(p.rig.as, VirtioRig::kSlot + M::kConfig + 20, 4) == 512);  // blk_size
+    CHECK(read_reg(p.rig.as, VirtioRig::kSlot + M::kConfig + 0x38, 4) == 0xffff'ffff);  // 57 bytes, as QEMU
     CHECK(read_reg(p.rig.as, VirtioRig::kSlot + M::kRegionSize - 4, 4) == 0xffff'ffff);
+    CHECK(read_reg(p.rig.as, VirtioRig::kSlot + M::kMagic, 8) == (uint64_t(p.rig.reg(M::kVersion)) << 32 | 0x74726976));
     // Registers other than config space are 32-bit only.
     const uint64_t errors = p.rig.mmio().guest_errors();
     CHECK(read_reg(p.rig.as, VirtioRig::kSlot + M::kMagic, 2) == 0);
