@@ -38,11 +38,17 @@ public:
     FlatView(const FlatView&) = delete;
     FlatView& operator=(const FlatView&) = delete;
 
-    // The range containing `addr`, or null. O(log n).
+    // The range containing `addr`, or null. O(log n), but first a look at the range this thread
+    // found last in this view (a vCPU hammering one device finds it there: its store and load slow
+    // paths look the address up twice per access, RAM check and dispatch).
     const FlatRange* lookup(hwaddr addr) const;
     const std::vector<FlatRange>& ranges() const { return ranges_; }
+    // Unique per view, never reused (unlike the address of a freed view): what the per-thread
+    // last-hit cache is validated by.
+    uint64_t generation() const { return generation_; }
 
 private:
+    const uint64_t generation_;      // immutable
     std::vector<FlatRange> ranges_;  // immutable; sorted by base
     std::vector<Device*> owners_;    // immutable: one reference held per range with an owner
 };

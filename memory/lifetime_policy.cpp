@@ -5,17 +5,12 @@
 
 namespace locklab {
 namespace {
-LifetimePolicy g_policy = LifetimePolicy::RefPerAccess;  // written at start-up only
-
 constexpr std::array<std::pair<LifetimePolicy, std::string_view>, 3> kNames{{
     {LifetimePolicy::RefPerAccess, "ref-per-access"},
     {LifetimePolicy::SnapshotRef, "snapshot-ref"},
     {LifetimePolicy::None, "none"},
 }};
 }  // namespace
-
-LifetimePolicy lifetime_policy() { return g_policy; }
-void set_lifetime_policy(LifetimePolicy p) { g_policy = p; }
 
 bool parse_lifetime_policy(std::string_view s, LifetimePolicy& out)
 {

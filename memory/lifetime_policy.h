@@ -23,9 +23,15 @@ enum class LifetimePolicy {
                    // unplugged device can be freed under a running access (the torture test's target)
 };
 
+namespace detail {
+// Written at start-up only (set_lifetime_policy), before any vCPU runs; read-only afterwards. Inline,
+// so the dispatch path reads it without a call.
+inline LifetimePolicy g_lifetime_policy = LifetimePolicy::RefPerAccess;
+}  // namespace detail
+
 // Set once at start-up before any vCPU runs; read-only afterwards.
-LifetimePolicy lifetime_policy();
-void set_lifetime_policy(LifetimePolicy p);
+inline LifetimePolicy lifetime_policy() { return detail::g_lifetime_policy; }
+inline void set_lifetime_policy(LifetimePolicy p) { detail::g_lifetime_policy = p; }
 // Names: "ref-per-access", "snapshot-ref", "none". Returns false (out unchanged) for anything else.
 bool parse_lifetime_policy(std::string_view s, LifetimePolicy& out);
 std::string_view to_string(LifetimePolicy p);
