@@ -26,6 +26,17 @@ void rcu_call(std::function<void()> fn);  // run fn after a grace period, on the
 void rcu_barrier();          // wait until every rcu_call queued before it has run (drops the BQL meanwhile)
 void rcu_quiescent();        // a point where this thread holds no RCU-protected pointers (no-op for memb)
 
+// Reader kicks: how long readers (a vCPU's run() is one read section) are made to leave their
+// section soon (Hart::kick: at the next block boundary), so a grace period is never starved and lasts
+// about one block instead of one run() slice. While some rcu_synchronize() waits, a helper thread
+// calls every registered kick about every 50 us: kicking once before the wait would not do, since a
+// kicked vCPU re-enters run() within microseconds, usually before the grace period has started, and
+// that new section would be waited for too. rcu_call's grace periods are not expedited (nothing waits
+// for them). A kick runs on that helper thread; it must not block, enter a read section or call back
+// into this API. Any thread may add or remove kicks; remove waits until the kick is not running.
+int rcu_add_reader_kick(std::function<void()> kick);  // returns an id for rcu_remove_reader_kick
+void rcu_remove_reader_kick(int id);
+
 class RcuReadGuard {
 public:
     RcuReadGuard() { rcu_read_lock(); }

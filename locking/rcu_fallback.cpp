@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "locking/bql.h"
+#include "locking/rcu_reader_kicks.h"
 
 namespace locklab {
 namespace {
@@ -168,7 +169,10 @@ void rcu_synchronize()
         gp.running = true;
         const uint64_t mine = ++gp.started;
         lk.unlock();
-        wait_for_readers();
+        {
+            detail::ExpeditedGracePeriod kicking;  // long readers are kicked out of their sections
+            wait_for_readers();
+        }
         lk.lock();
         gp.completed = mine;
         gp.running = false;
