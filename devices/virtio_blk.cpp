@@ -127,7 +127,7 @@ void VirtioBlk::start(const std::shared_ptr<Request>& req)
     case kTOut:
         return submit_data(req, true);
     case kTFlush:
-        backend_->flush([self = Ref<VirtioBlk>(this), req](int ret) { self->finish(*req, ret ? kSIoErr : kSOk); });
+        backend_->flush(completion(req));
         return;
     case kTGetId: {
         uint8_t id[kIdBytes] = {};
@@ -156,7 +156,7 @@ void VirtioBlk::submit_data(const std::shared_ptr<Request>& req, bool write)
     if ((write && read_only_) || bytes % kSectorSize || req->sector > UINT64_MAX / kSectorSize ||
         !range_in_disk(offset, bytes, backend_->length()))
         return finish(*req, kSIoErr);
-    auto done = [self = Ref<VirtioBlk>(this), req](int ret) { self->finish(*req, ret ? kSIoErr : kSOk); };
+    auto done = completion(req);
     if (write)
         backend_->write(offset, data, std::move(done));
     else
@@ -176,11 +176,19 @@ void VirtioBlk::submit_range_op(const std::shared_ptr<Request>& req, uint32_t ty
     if (sectors > kRangeLimitSectors || sector > UINT64_MAX / kSectorSize ||
         !range_in_disk(sector * kSectorSize, uint64_t(sectors) * kSectorSize, backend_->length()))
         return finish(*req, kSIoErr);
-    auto done = [self = Ref<VirtioBlk>(this), req](int ret) { self->finish(*req, ret ? kSIoErr : kSOk); };
+    auto done = completion(req);
     if (type == kTDiscard)
         backend_->discard(sector * kSectorSize, uint64_t(sectors) * kSectorSize, std::move(done));
     else
         backend_->write_zeroes(sector * kSectorSize, uint64_t(sectors) * kSectorSize, unmap, std::move(done));
+}
+
+BlockBackend::Completion VirtioBlk::completion(const std::shared_ptr<Request>& req)
+{
+    // `this` without a reference: the request is in flight, so the device cannot go before it
+    // completes (unplug drains). A reference here could make a backend worker thread, which may
+    // destroy its copy of the closure last, the one to free the device and its backend.
+    return [this, req](int ret) { finish(*req, ret ? kSIoErr : kSOk); };
 }
 
 void VirtioBlk::finish(const Request& req, uint8_t status)

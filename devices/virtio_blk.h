@@ -60,6 +60,7 @@ private:
     void start(const std::shared_ptr<Request>& req);
     void submit_data(const std::shared_ptr<Request>& req, bool write);
     void submit_range_op(const std::shared_ptr<Request>& req, uint32_t type);
+    BlockBackend::Completion completion(const std::shared_ptr<Request>& req);
     void finish(const Request& req, uint8_t status);
 
     const std::shared_ptr<BlockBackend> backend_;  // immutable pointer; the backend is thread-safe
