@@ -150,6 +150,8 @@ private:
         s.scounteren = rng_.below(8);
         s.data.resize(kDataPages * kPage);
         for (uint8_t& b : s.data) b = uint8_t(rng_.next());
+        s.mmio.resize(0x100);
+        for (uint8_t& b : s.mmio) b = uint8_t(rng_.next());
     }
 
     void map_pages()
@@ -169,6 +171,7 @@ private:
             if (rng_.chance(5)) flags &= ~PTE_V;
             p_.init.mappings.push_back({kData + i * kPage, flags});
         }
+        p_.init.mappings.push_back({kMmio, PTE_V | PTE_R | PTE_W | PTE_A | PTE_D | (mode_ == LowMode::U ? PTE_U : 0)});
     }
 
     // ---- units ----
@@ -292,6 +295,9 @@ private:
         if (rng_.chance(8)) off += int32_t(rng_.range(1, int64_t(size) - 1));
         if (rng_.chance(4)) {
             emit(enc::addi(kAmoBase, kBad, 0));  // a faulting address
+        } else if (rng_.chance(15)) {
+            emit(enc::lui(kAmoBase, int32_t(kMmio >> 12)));  // the test device (dispatch path)
+            emit(enc::addi(kAmoBase, kAmoBase, 64 + (off & (opts_.misaligned_faulting ? 0x7f : 0x78))));
         } else {
             emit(enc::addi(kAmoBase, kBase, off));
         }

@@ -7,6 +7,8 @@
 //   kCode      the generated program ("body"), ending with the exit ecall
 //   kData      four data pages: the only memory the program's loads, stores and AMOs aim at
 //   kPageTables Sv39 tables (identity mappings of the code and data pages), built by the loader
+//   kMmio      (outside RAM) one page of a test device: plain byte registers behind the MMIO
+//              dispatch path; t5 points here at times
 #pragma once
 
 #include <array>
@@ -24,6 +26,9 @@ inline constexpr uint64_t kCodeLimit = kRamBase + 0x8'0000;
 inline constexpr uint64_t kData = kRamBase + 0x8'0000;
 inline constexpr unsigned kDataPages = 4;
 inline constexpr uint64_t kPageTables = kRamBase + 0xC'0000;
+inline constexpr uint64_t kPageTablesEnd = kPageTables + 0x10'000;
+inline constexpr uint64_t kMmio = 0x1000'0000;
+inline constexpr uint64_t kMmioSize = 0x1000;
 
 // Handler context offsets (from kCtx).
 inline constexpr int kCtxExitPc = 32;     // address of the exit ecall: the handler stops there
@@ -37,7 +42,7 @@ inline constexpr unsigned kLoop = 25;     // s9: loop counter
 inline constexpr unsigned kBad = 26;      // s10: an address that faults (outside RAM or unmapped)
 inline constexpr unsigned kBase = 27;     // s11: data base: kData + 0x2000 (pages 1 and 2 at +-2 KiB)
 inline constexpr unsigned kTmp = 29;      // t4: written only by the generator's address/jump set-ups
-inline constexpr unsigned kAmoBase = 30;  // t5: AMO/LR/SC address, always formed from s11
+inline constexpr unsigned kAmoBase = 30;  // t5: AMO/LR/SC address, formed from s11, s10 or kMmio
 inline constexpr unsigned kCtxReg = 31;   // t6: the trap handler's context pointer
 
 inline constexpr uint64_t kSpValue = kData + 0x800;

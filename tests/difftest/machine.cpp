@@ -1,6 +1,7 @@
 #include "tests/difftest/machine.h"
 
 #include <cstring>
+#include <stdexcept>
 
 #include <fmt/format.h>
 
@@ -29,9 +30,14 @@ void put(uint8_t* p, T v)
 
 }  // namespace
 
-Machine::Machine(const Program& p) : ram_(MemoryRegion::make_ram("ram", kRamSize)), ram_base_(kRamBase)
+Machine::Machine(const Program& p)
+    : ram_(MemoryRegion::make_ram("ram", kRamSize)),
+      mmio_(Ref<locklab::test::TestDevice>::adopt(new locklab::test::TestDevice(kMmioSize))),
+      ram_base_(kRamBase)
 {
     as_.add_region(kRamBase, *ram_);
+    mmio_->realize();
+    as_.add_region(kMmio, mmio_->mmio());
     hart_ = std::make_unique<Hart>(0, as_);
     load(p);
 }
@@ -39,6 +45,7 @@ Machine::Machine(const Program& p) : ram_(MemoryRegion::make_ram("ram", kRamSize
 Machine::~Machine()
 {
     hart_.reset();
+    as_.remove_region(mmio_->mmio());
     as_.remove_region(*ram_);
 }
 
@@ -58,6 +65,7 @@ void Machine::load(const Program& p)
     put(host(kCtx + kCtxExitPc), addrs.back());
     std::memcpy(host(kData), p.init.data.data(), std::min<size_t>(p.init.data.size(), kDataPages * kPage));
     build_page_tables(p.init.mappings);
+    for (size_t i = 0; i < p.init.mmio.size() && i < kMmioSize; ++i) as_.write(kMmio + i, 1, p.init.mmio[i]);
 
     Hart& h = *hart_;
     h.reset(p.code_base, 0);
@@ -69,16 +77,26 @@ void Machine::load(const Program& p)
     csr_write_raw(h, csr::mstatus, p.init.mstatus);
 }
 
-// Three tables at kPageTables: root, one level-1 and one level-0 table; every mapped va lies in the
-// first 2 MiB of RAM, so the walk is root[2] -> l1[0] -> l0[vpn0].
+// Tables from kPageTables on (the root first), a 4 KiB leaf per mapping; the next-level tables are
+// allocated in order of need.
 void Machine::build_page_tables(const std::vector<Mapping>& mappings)
 {
-    const uint64_t root = kPageTables, l1 = kPageTables + kPage, l0 = kPageTables + 2 * kPage;
-    const auto pointer = [](uint64_t table) { return (table >> 12) << PTE_PPN_SHIFT | PTE_V; };
-    put(host(root + ((kRamBase >> 30) & 0x1ff) * 8), pointer(l1));
-    put(host(l1 + ((kRamBase >> 21) & 0x1ff) * 8), pointer(l0));
+    uint64_t next_table = kPageTables + kPage;
     for (const Mapping& m : mappings) {
-        put(host(l0 + ((m.va >> 12) & 0x1ff) * 8), (m.va >> 12) << PTE_PPN_SHIFT | m.flags);
+        uint64_t table = kPageTables;
+        for (int level = 2; level > 0; --level) {
+            uint8_t* slot = host(table + ((m.va >> (12 + 9 * level)) & 0x1ff) * 8);
+            uint64_t pte;
+            std::memcpy(&pte, slot, 8);
+            if (!(pte & PTE_V)) {
+                if (next_table == kPageTablesEnd) throw std::length_error("difftest: page-table area full");
+                pte = (next_table >> 12) << PTE_PPN_SHIFT | PTE_V;
+                put(slot, pte);
+                next_table += kPage;
+            }
+            table = ((pte >> PTE_PPN_SHIFT) & PTE_PPN) << 12;
+        }
+        put(host(table + ((m.va >> 12) & 0x1ff) * 8), (m.va >> 12) << PTE_PPN_SHIFT | m.flags);
     }
 }
 
@@ -97,6 +115,12 @@ ArchState capture(Machine& m, bool finished)
         s.csrs.emplace_back(n, v);
     }
     s.ram.assign(m.ram(), m.ram() + kRamSize);
+    s.mmio.resize(kMmioSize);
+    for (uint64_t off = 0; off < kMmioSize; off += 8) {
+        uint64_t v = 0;
+        m.bus().read(kMmio + off, 8, v);
+        std::memcpy(&s.mmio[off], &v, 8);
+    }
     return s;
 }
 
@@ -121,6 +145,12 @@ std::vector<std::string> differences(const ArchState& a, const ArchState& b, con
         std::memcpy(&va, &a.ram[off], 8);
         std::memcpy(&vb, &b.ram[off], 8);
         add(fmt::format("mem[{:#x}]", kRamBase + off), va, vb);
+    }
+    for (size_t off = 0; off + 8 <= a.mmio.size() && off + 8 <= b.mmio.size(); off += 8) {
+        uint64_t va, vb;
+        std::memcpy(&va, &a.mmio[off], 8);
+        std::memcpy(&vb, &b.mmio[off], 8);
+        add(fmt::format("mmio[{:#x}]", kMmio + off), va, vb);
     }
     return out;
 }

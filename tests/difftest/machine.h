@@ -11,6 +11,7 @@
 #include "cpu/hart.h"
 #include "memory/address_space.h"
 #include "memory/memory_region.h"
+#include "tests/memory/test_device.h"
 #include "tests/difftest/program.h"
 
 namespace locklab::rv::difftest {
@@ -24,6 +25,7 @@ public:
 
     Hart& hart() { return *hart_; }
     const uint8_t* ram() const { return ram_->host(); }
+    AddressSpace& bus() { return as_; }
 
 private:
     void load(const Program& p);
@@ -31,6 +33,7 @@ private:
     uint8_t* host(uint64_t pa) { return ram_->host() + (pa - ram_base_); }
 
     std::unique_ptr<MemoryRegion> ram_;  // outlives as_
+    Ref<locklab::test::TestDevice> mmio_;
     AddressSpace as_{"difftest"};
     std::unique_ptr<Hart> hart_;
     uint64_t ram_base_;
@@ -45,6 +48,7 @@ struct ArchState {
     uint64_t instret = 0;
     std::vector<std::pair<uint16_t, uint64_t>> csrs;  // (number, value) of every compared CSR
     std::vector<uint8_t> ram;                          // all of it: handler log, data, page tables
+    std::vector<uint8_t> mmio;                         // the test device's registers
 };
 
 ArchState capture(Machine& m, bool finished);

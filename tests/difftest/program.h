@@ -47,6 +47,7 @@ struct InitialState {
     uint64_t mcounteren = 0, scounteren = 0;
     std::vector<Mapping> mappings;  // page tables to build (used when satp selects Sv39)
     std::vector<uint8_t> data;      // initial contents of the data pages
+    std::vector<uint8_t> mmio;      // initial contents of the test device's registers
 };
 
 struct Program {

@@ -2,11 +2,16 @@
 // mean what they say, and above all that a wrong engine is caught and shrunk to the culprit.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+
+#include "cpu/csr_defs.h"
 #include "cpu/decoded_insn.h"
+#include "cpu/privileged.h"
 #include "tests/cpu/asm_helpers.h"
 #include "tests/difftest/generator.h"
 #include "tests/difftest/harness.h"
 #include "tests/difftest/layout.h"
+#include "tests/difftest/report.h"
 #include "tests/difftest/rvc_encode.h"
 #include "tests/difftest/shrink.h"
 
@@ -29,6 +34,40 @@ std::unique_ptr<Engine> add_is_sub_engine()
         h.x[d.rd] = h.x[d.rs1] - h.x[d.rs2];
         return true;
     });
+}
+
+// The first generated program (from seed 1 on) on which `buggy` differs from the interpreter,
+// shrunk; REQUIREs one among the first `tries` seeds.
+struct Caught {
+    Program found;
+    ShrinkResult shrunk;
+    std::vector<Op> ops;  // the reproducer's operations, without the exit ecall
+};
+Caught catch_and_shrink(Engine& buggy, uint64_t tries = 60)
+{
+    auto interp = make_engine("interp");
+    const auto differs = [&](const Program& q) { return compare(q, *interp, buggy).differ; };
+    uint64_t seed = 1;
+    while (!differs(generate(seed))) {
+        ++seed;
+        REQUIRE(seed < tries);
+    }
+    Caught c{generate(seed), {}, {}};
+    c.shrunk = shrink(c.found, differs);
+    const auto bits = encodings(c.shrunk.program);
+    for (size_t i = 0; i + 1 < bits.size(); ++i) c.ops.push_back(decode(bits[i]).op);
+    CHECK(differs(c.shrunk.program));
+    return c;
+}
+
+bool has(const std::vector<Op>& ops, std::initializer_list<Op> wanted)
+{
+    for (Op o : ops) {
+        for (Op w : wanted) {
+            if (o == w) return true;
+        }
+    }
+    return false;
 }
 
 }  // namespace
@@ -60,27 +99,13 @@ TEST_CASE("generated programs finish on the interpreter and the step engine agre
 
 TEST_CASE("the tester catches an engine whose ADD subtracts and shrinks the program to that ADD", "[difftest]")
 {
-    auto interp = make_engine("interp");
     auto buggy = add_is_sub_engine();
-    const auto differs = [&](const Program& q) { return compare(q, *interp, *buggy).differ; };
-
-    uint64_t seed = 1;
-    while (!differs(generate(seed))) {
-        ++seed;
-        REQUIRE(seed < 50);
-    }
-    const Program found = generate(seed);
-    const ShrinkResult s = shrink(found, differs);
-    const Program& p = s.program;
-    INFO(listing(p) << describe_initial_state(p));
-    CHECK(differs(p));
-    REQUIRE(p.size() >= 1);
-    CHECK(p.size() <= 2);  // the ADD, perhaps with the instruction that gives rs2 a nonzero value
-    const auto bits = encodings(p);
-    int adds = 0;
-    for (size_t i = 0; i + 1 < bits.size(); ++i) adds += decode(bits[i]).op == Op::ADD;
-    CHECK(adds == 1);
-    CHECK(p.size() < found.size());
+    const Caught c = catch_and_shrink(*buggy);
+    INFO(listing(c.shrunk.program) << describe_initial_state(c.shrunk.program));
+    REQUIRE(c.ops.size() >= 1);
+    CHECK(c.ops.size() <= 2);  // the ADD, perhaps with the instruction that gives rs2 a nonzero value
+    CHECK(std::count(c.ops.begin(), c.ops.end(), Op::ADD) == 1);
+    CHECK(c.shrunk.program.size() < c.found.size());
 }
 
 TEST_CASE("dropping instructions keeps jumps pointing at the next instruction kept", "[difftest]")
@@ -149,6 +174,55 @@ TEST_CASE("the compressed encoders give the operations and operands the decoder 
         }
         CHECK(d.imm == c.imm);
     }
+}
+
+}  // namespace locklab::rv::difftest
+
+namespace locklab::rv::difftest {
+
+TEST_CASE("the tester catches an engine whose SC never succeeds and shrinks to an LR/SC pair", "[difftest]")
+{
+    auto buggy = make_step_engine([](Hart& h, const DecodedInsn& d) -> std::optional<bool> {
+        if (d.op != Op::SC_W && d.op != Op::SC_D) return std::nullopt;
+        h.resv_addr = ~uint64_t(0);
+        h.x[d.rd] = 1;
+        return true;
+    });
+    const Caught c = catch_and_shrink(*buggy);
+    INFO(listing(c.shrunk.program));
+    CHECK(has(c.ops, {Op::SC_W, Op::SC_D}));
+    CHECK(has(c.ops, {Op::LR_W, Op::LR_D}));
+    CHECK(c.ops.size() <= 4);  // t5 set-up, lr, sc (and perhaps the SC's source register)
+}
+
+TEST_CASE("the tester catches an engine that loses software-pending interrupts", "[difftest]")
+{
+    // Every CSR instruction also clears mip: an interrupt raised by software is never taken.
+    auto buggy = make_step_engine([](Hart& h, const DecodedInsn& d) -> std::optional<bool> {
+        if (op_flags(d.op) & OPF_SYSTEM && d.op >= Op::CSRRW && d.op <= Op::CSRRCI) {
+            const bool ok = exec_csr(h, d);
+            h.mip.store(0);
+            return ok;
+        }
+        return std::nullopt;
+    });
+    const Caught c = catch_and_shrink(*buggy, 200);
+    INFO(listing(c.shrunk.program));
+    CHECK(has(c.ops, {Op::CSRRS, Op::CSRRSI, Op::CSRRW, Op::CSRRWI}));
+    CHECK(c.ops.size() <= 8);
+}
+
+TEST_CASE("a difference report names the seed and lists the reproducer disassembled and as assembly", "[difftest]")
+{
+    auto interp = make_engine("interp");
+    auto buggy = add_is_sub_engine();
+    const Caught c = catch_and_shrink(*buggy);
+    const std::string text = difference_report(c.found, compare(c.found, *interp, *buggy), c.shrunk,
+                                               compare(c.shrunk.program, *interp, *buggy));
+    CHECK_THAT(text, Catch::Contains("--seed " + std::to_string(c.found.seed) + " --programs 1"));
+    CHECK_THAT(text, Catch::Contains("  add "));
+    CHECK_THAT(text, Catch::Contains(".4byte 0x"));
+    CHECK_THAT(text, Catch::Contains("step+mutation"));
 }
 
 }  // namespace locklab::rv::difftest
