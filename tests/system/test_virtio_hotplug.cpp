@@ -105,7 +105,7 @@ TEST_CASE("a surprise hot-unplug of a virtio-blk device in an IOThread completes
     VirtioHotplugFixture f;
     f.add("virtio-blk-device,drive=d0,id=blk1,iothread=io0");
     {
-        BlkGuest g(f.as, PlugFixture::slot_base(1));
+        BlkGuest g = f.guest(1);
         g.init();
         f.gate->close();
         for (unsigned r = 0; r < 6; ++r) g.submit(r, true, r);
@@ -126,7 +126,7 @@ TEST_CASE("a surprise hot-unplug of a virtio-blk device in an IOThread completes
     }
     // The drive serves a new device, which reads what the old one wrote.
     f.add("virtio-blk-device,drive=d0,id=blk2,bus=virtio-mmio-bus.0");
-    BlkGuest g(f.as, PlugFixture::slot_base(0));
+    BlkGuest g = f.guest(0);
     g.init();
     for (unsigned r = 0; r < 6; ++r) g.submit(r, false, r);
     g.notify();

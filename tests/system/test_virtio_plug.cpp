@@ -64,7 +64,7 @@ TEST_CASE("moving a virtio-blk drive between the main loop and an IOThread with 
 {
     PlugFixture f;
     auto [slot, dev] = f.add("virtio-blk-device,drive=d0");
-    BlkGuest g(f.as, PlugFixture::slot_base(slot));
+    BlkGuest g = f.guest(slot);
     g.init();
 
     // Writes 0..7 are stuck in the driver when the move to io0 starts; the move's drained section

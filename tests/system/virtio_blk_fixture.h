@@ -1,17 +1,15 @@
-// Pieces of the virtio-blk system tests: a block driver in memory whose requests wait at a gate
-// the test opens (so they stay in flight as long as the test wants), a minimal modern virtio-mmio
-// block driver acting as the guest through the address space, and two virtio-mmio transports with
-// drives and an IOThread behind a VirtioBlkPlug.
+// Pieces of the virtio-blk system tests: a minimal modern virtio-mmio block driver acting as the
+// guest (several requests in flight at once), and two virtio-mmio transports with drives on gated
+// in-memory disks (tests/devices/test_virtio_driver.h: requests stay in flight until the test opens
+// the gate) and an IOThread behind a VirtioBlkPlug.
 #pragma once
 
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
-#include <condition_variable>
-#include <cstring>
 #include <functional>
-#include <mutex>
 #include <thread>
 
 #include "devices/virtio_blk.h"
@@ -21,6 +19,7 @@
 #include "loop/main_loop.h"
 #include "system/virtio_blk_plug.h"
 #include "tests/devices/device_fixture.h"
+#include "tests/devices/test_virtio_driver.h"
 
 namespace locklab::test {
 
@@ -30,72 +29,6 @@ inline constexpr hwaddr kRam = virt::kDramBase;
 inline constexpr uint64_t kRamSize = 1 << 20;
 inline constexpr uint64_t kSector = virtio_blk::kSectorSize;
 
-// Requests wait in the driver until the test opens the gate, so they are in flight for as long as
-// the test wants. Thread-safe.
-class Gate {
-public:
-    void close()
-    {
-        std::lock_guard lk(m_);
-        open_ = false;
-    }
-    void open()
-    {
-        {
-            std::lock_guard lk(m_);
-            open_ = true;
-        }
-        cv_.notify_all();
-    }
-    void pass()
-    {
-        std::unique_lock lk(m_);
-        ++waiting_;
-        cv_.wait(lk, [this] { return open_; });
-        --waiting_;
-    }
-    unsigned waiting()
-    {
-        std::lock_guard lk(m_);
-        return waiting_;
-    }
-
-private:
-    std::mutex m_;
-    std::condition_variable cv_;
-    bool open_ = true;      // protected by m_
-    unsigned waiting_ = 0;  // protected by m_
-};
-
-// A disk in memory whose reads and writes pass the gate first.
-class GatedMemoryDriver final : public BlockDriver {
-public:
-    GatedMemoryDriver(uint64_t size, std::shared_ptr<Gate> gate) : data_(size), gate_(std::move(gate)) {}
-    const char* format_name() const override { return "gated-memory"; }
-    uint64_t length() const override { return data_.size(); }
-    bool read_only() const override { return false; }
-    int read(uint64_t offset, const IoVector& iov) override { return transfer(offset, iov, false); }
-    int write(uint64_t offset, const IoVector& iov) override { return transfer(offset, iov, true); }
-    int flush() override { return 0; }
-
-private:
-    int transfer(uint64_t offset, const IoVector& iov, bool to_disk)
-    {
-        gate_->pass();
-        std::lock_guard lk(m_);
-        for (const auto& s : iov) {
-            if (offset + s.size() > data_.size()) return -EINVAL;
-            if (to_disk) std::memcpy(data_.data() + offset, s.data(), s.size());
-            else std::memcpy(s.data(), data_.data() + offset, s.size());
-            offset += s.size();
-        }
-        return 0;
-    }
-    std::mutex m_;
-    std::vector<uint8_t> data_;  // protected by m_
-    const std::shared_ptr<Gate> gate_;
-};
-
 // The guest's side: a minimal modern virtio-mmio block driver working on guest RAM through the
 // address space, one queue of 64 entries, request r using descriptors 3r .. 3r+2.
 class BlkGuest {
@@ -104,7 +37,8 @@ public:
     static constexpr hwaddr kDesc = kRam, kAvail = kRam + 0x1000, kUsed = kRam + 0x2000, kBufs = kRam + 0x10000;
     static constexpr hwaddr kBufStride = 0x400, kData = 16, kStatus = 16 + kSector;
 
-    BlkGuest(AddressSpace& as, hwaddr base) : as_(as), base_(base) {}
+    // `ram`: the host address of guest RAM (kRam), for the ring indexes the device also touches.
+    BlkGuest(AddressSpace& as, hwaddr base, uint8_t* ram) : as_(as), base_(base), ram_(ram) {}
 
     void init()
     {
@@ -150,11 +84,11 @@ public:
         descriptor(3 * r + 2, buf + kStatus, 1, virtio::kDescFWrite, 0);
         put(kAvail + 4 + 2 * (avail_idx_ % kQueueSize), 2, 3 * r);
         ++avail_idx_;
-        put(kAvail + 2, 2, avail_idx_);
+        ring_index(kAvail + 2).store(avail_idx_, std::memory_order_release);
     }
     void notify() { reg(VirtioMmio::kQueueNotify, 0); }
 
-    uint16_t used_idx() { return uint16_t(get(kUsed + 2, 2)); }
+    uint16_t used_idx() { return ring_index(kUsed + 2).load(std::memory_order_acquire); }
     uint8_t status(unsigned r) { return uint8_t(get(kBufs + r * kBufStride + kStatus, 1)); }
     // Whether request r's data buffer holds request `w`'s pattern in every byte.
     bool data_is(unsigned r, unsigned w)
@@ -166,6 +100,10 @@ public:
     static uint8_t pattern(unsigned r) { return uint8_t(0x40 + r); }
 
 private:
+    std::atomic_ref<uint16_t> ring_index(hwaddr addr)
+    {
+        return std::atomic_ref<uint16_t>(*reinterpret_cast<uint16_t*>(ram_ + (addr - kRam)));
+    }
     void reg(hwaddr offset, uint32_t v) { write_reg(as_, base_ + offset, 4, v); }
     void put(hwaddr addr, unsigned size, uint64_t v) { REQUIRE(as_.write_bytes(addr, &v, size) == MemTx::Ok); }
     uint64_t get(hwaddr addr, unsigned size)
@@ -185,6 +123,7 @@ private:
 
     AddressSpace& as_;
     const hwaddr base_;
+    uint8_t* const ram_;
     uint16_t avail_idx_ = 0;
 };
 
@@ -206,7 +145,8 @@ struct PlugFixture {
     AioContext& main = main_context();
     IOThreadRegistry iothreads;
     std::unique_ptr<Mapped<VirtioMmio>> slot0, slot1;
-    std::shared_ptr<Gate> gate = std::make_shared<Gate>();
+    MemoryDisk* disk0 = nullptr;  // d0's, owned by its backend
+    Gate* gate = nullptr;         // disk0's: holds d0's requests in the driver while closed
     DriveRegistry drives{{}, main_context()};
     std::unique_ptr<VirtioBlkPlug> plug;
 
@@ -217,8 +157,11 @@ struct PlugFixture {
         slot0 = std::make_unique<Mapped<VirtioMmio>>(as, slot_base(0), make_object<VirtioMmio>(IrqLine(&irq, 1), false));
         slot1 = std::make_unique<Mapped<VirtioMmio>>(as, slot_base(1), make_object<VirtioMmio>(IrqLine(&irq, 2), false));
         iothreads.create("io0");
-        drives.insert("d0", std::make_unique<GatedMemoryDriver>(64 * kSector, gate));
-        drives.insert("d1", std::make_unique<GatedMemoryDriver>(64 * kSector, gate));
+        auto d0 = std::make_unique<MemoryDisk>(64 * kSector);
+        disk0 = d0.get();
+        gate = &d0->gate;
+        drives.insert("d0", std::move(d0));
+        drives.insert("d1", std::make_unique<MemoryDisk>(64 * kSector));
         plug = std::make_unique<VirtioBlkPlug>(std::vector<VirtioMmio*>{&**slot0, &**slot1}, drives, iothreads, as, main);
     }
     ~PlugFixture()
@@ -227,6 +170,7 @@ struct PlugFixture {
             if (!plug->slot_free(s)) plug->unplug(s);
     }
     static hwaddr slot_base(unsigned i) { return virt::kVirtioBase + virt::kVirtioStride * i; }
+    BlkGuest guest(unsigned slot) { return BlkGuest(as, slot_base(slot), ram->host()); }
     std::pair<unsigned, Ref<VirtioDevice>> add(const char* text, const char* id = "blk0")
     {
         DeviceSpec spec = parse_device_spec(text);
