@@ -44,11 +44,12 @@ const std::map<std::string, std::string> kQemuOptions = {
     {"-cpu", "--cpu"},         {"-append", "--append"}, {"-object", "--object"},
     {"-display", "--display"}, {"-no-reboot", "--no-reboot"}, {"-device", "--device"},
     {"-drive", "--drive"},     {"-global", "--global"},
+    {"-accel", "--accel"},
 };
 // QEMU options that exist but are not implemented (yet): a clear error instead of silence.
 const char* const kQemuUnsupported[] = {
     "-netdev", "-nic", "-monitor", "-qmp", "-S", "-s", "-gdb", "-icount",
-    "-accel", "-enable-kvm", "-initrd", "-dtb", "-chardev", "-fsdev", "-blockdev",
+    "-enable-kvm", "-initrd", "-dtb", "-chardev", "-fsdev", "-blockdev",
     "-rtc", "-action", "-incoming", "-loadvm", "-snapshot", "-hda", "-cdrom", "-vga", "-audiodev",
     "-usb", "-numa", "-trace", "-plugin", "-semihosting", "-semihosting-config", "-overcommit",
     "-mem-prealloc", "-boot", "-name", "-uuid", "-pidfile", "-daemonize",
@@ -239,9 +240,10 @@ CliResult parse_command_line(const std::vector<std::string>& raw_args)
                "Run `locklab run --help` for every option. Exit status: the guest's test-finisher code.");
 
     MachineConfig cfg;
-    std::string machine = "virt", bios = "none", cpu = "rv64", debug, smp = "1", mem = "128M", threads = "multi", accel = "interp",
+    std::string machine = "virt", bios = "none", cpu = "rv64", debug, smp = "1", mem = "128M", threads = "multi",
                 serial = "stdio", display = "none";
     std::string positional_kernel;
+    std::string accel = "interp";  // --accel
     std::vector<std::string> objects, drives, globals, device_locks;
     bool nographic = false;
     std::string lockdep;

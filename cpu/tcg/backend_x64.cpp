@@ -48,10 +48,16 @@ bool helper_store(Hart* h, uint64_t va, uint64_t size, uint64_t value)
     return store_slow(*h, va, unsigned(size), value);
 }
 
-// The allocator's pool, callee-saved first (they survive helper calls without saving).
-constexpr std::array<int, 9> kPool = {Operand::R13, Operand::R14, Operand::R15, Operand::RSI, Operand::RDI,
-                                      Operand::R8,  Operand::R9,  Operand::R10, Operand::R11};
-constexpr bool caller_saved(int idx) { return idx != Operand::R13 && idx != Operand::R14 && idx != Operand::R15; }
+// Guest registers that live in host registers across blocks: GCC allocates a5, a4, a3 first, so
+// they carry most loop state. Loaded by the trampoline, stored by its epilogue, and around every
+// helper that reads or writes h.x; blocks never write them back.
+struct Pinned {
+    Temp guest;
+    int host;
+};
+constexpr std::array<Pinned, 3> kPinned = {{{15, Operand::R13}, {14, Operand::R14}, {13, Operand::R15}}};
+// The allocator's pool for everything else (caller-saved: saved around slow-path calls).
+constexpr std::array<int, 6> kPool = {Operand::RSI, Operand::RDI, Operand::R8, Operand::R9, Operand::R10, Operand::R11};
 
 bool fits32(uint64_t v) { return int64_t(v) == int64_t(int32_t(uint32_t(v))); }
 
@@ -61,6 +67,7 @@ public:
         : CodeGenerator(buf.room(), buf.cursor()), b_(b), tb_(tb), l_(l), t_(t), home_(b.next_temp, -1),
           last_use_(b.next_temp, 0)
     {
+        for (const Pinned& p : kPinned) home_[p.guest] = int8_t(p.host);
         for (uint32_t k = 0; k < b.ops.size(); ++k) {
             const IrInsn& i = b.ops[k];
             if (i.a.is_temp()) last_use_[i.a.temp] = k;
@@ -139,9 +146,25 @@ private:
             assign(idx, t);
         }
         regs_[idx].stamp = ++clock_;
-        if (is_global(t)) regs_[idx].dirty = true;
+        if (is_global(t) && !is_pinned(t)) regs_[idx].dirty = true;
         pinned_[idx] = true;
         return Reg64(idx);
+    }
+    static bool is_pinned(Temp t)
+    {
+        for (const Pinned& p : kPinned)
+            if (p.guest == t) return true;
+        return false;
+    }
+    // h.x gets (or gives) the pinned registers' values, around helpers that read or write h.x.
+    void store_pinned()
+    {
+        for (const Pinned& p : kPinned) mov(guest_slot(p.guest), Reg64(p.host));
+    }
+    void load_pinned(Temp only = kNoTemp)
+    {
+        for (const Pinned& p : kPinned)
+            if (only == kNoTemp || only == p.guest) mov(Reg64(p.host), guest_slot(p.guest));
     }
     // An argument in a register: its temp's, or the immediate moved into `scratch`.
     Reg64 in_reg(const Arg& a, const Reg64& scratch)
@@ -173,7 +196,7 @@ private:
     {
         std::vector<int> out;
         for (int idx : kPool)
-            if (caller_saved(idx) && regs_[idx].holder != kNoTemp) out.push_back(idx);
+            if (regs_[idx].holder != kNoTemp) out.push_back(idx);
         return out;
     }
     void emit_writeback(const std::vector<Writeback>& w)
@@ -192,7 +215,7 @@ private:
         sync_all();
         for (int idx : kPool) {
             const Temp t = regs_[idx].holder;
-            if (t == kNoTemp || !caller_saved(idx)) continue;
+            if (t == kNoTemp) continue;
             if (!is_global(t) && last_use_[t] > now_) throw std::logic_error("jit: local temp live across a helper call");
             release(idx);
         }
@@ -343,9 +366,11 @@ private:
             mov(rax, g.pc + g.d.len);
             mov(qword[rbp + l_.next_pc], rax);
             add_instret(i.guest_index);
+            store_pinned();
             mov(rdi, rbp);
             mov(rsi, reinterpret_cast<uintptr_t>(&g.d));
             call_fn(reinterpret_cast<const void*>(kExec[size_t(g.d.op)]));
+            load_pinned();  // the epilogue stores them again
             movzx(eax, al);
             add(eax, int(kExitTrap));  // false -> kExitTrap, true -> kExitSystem
             jmp(reinterpret_cast<const void*>(t_.epilogue), T_NEAR);
@@ -592,10 +617,13 @@ private:
     {
         const GuestInsn& g = tb_.guest[i.guest_index];
         before_call();
-        if (i.dst != kNoTemp && home_[i.dst] >= 0) release(home_[i.dst]);  // the helper writes h.x[rd]
+        store_pinned();
+        // The helper writes h.x[rd]: a cached copy is stale, a pinned one is reloaded.
+        if (i.dst != kNoTemp && !is_pinned(i.dst) && home_[i.dst] >= 0) release(home_[i.dst]);
         mov(rdi, rbp);
         mov(rsi, reinterpret_cast<uintptr_t>(&g.d));
         call_fn(reinterpret_cast<const void*>(kExec[size_t(g.d.op)]));
+        if (i.dst != kNoTemp && is_pinned(i.dst)) load_pinned(i.dst);
         test(al, al);
         jz(fault_label(i.guest_index), T_NEAR);
     }
@@ -631,7 +659,7 @@ HartLayout HartLayout::of(const Hart& h)
     return l;
 }
 
-Trampoline emit_trampoline(CodeBuffer& buf)
+Trampoline emit_trampoline(CodeBuffer& buf, const HartLayout& layout)
 {
     CodeGenerator g(buf.room(), buf.cursor());
     Trampoline t;
@@ -649,8 +677,10 @@ Trampoline emit_trampoline(CodeBuffer& buf)
     g.mov(g.rbx, g.rsi);
     g.mov(g.r12, g.rdx);
     g.mov(g.qword[g.rbx + offsetof(JitCpu, saved_rsp)], g.rsp);
+    for (const Pinned& p : kPinned) g.mov(Reg64(p.host), g.qword[g.rbp + layout.x + 8 * int(p.guest)]);
     g.jmp(g.rcx);
     t.epilogue = g.getCurr();
+    for (const Pinned& p : kPinned) g.mov(g.qword[g.rbp + layout.x + 8 * int(p.guest)], Reg64(p.host));
     g.mov(g.rsp, g.qword[g.rbx + offsetof(JitCpu, saved_rsp)]);
     g.add(g.rsp, 8);
     g.pop(g.r15);
@@ -686,13 +716,6 @@ void patch_jump(TranslationBlock& from, unsigned slot, const uint8_t* to)
 {
     uint8_t* site = const_cast<uint8_t*>(from.code) + from.jmp_site[slot];
     const int32_t rel = int32_t(to - (site + 4));
-    std::memcpy(site, &rel, 4);
-}
-
-void unpatch_jump(TranslationBlock& from, unsigned slot)
-{
-    uint8_t* site = const_cast<uint8_t*>(from.code) + from.jmp_site[slot];
-    const int32_t rel = 0;
     std::memcpy(site, &rel, 4);
 }
 

@@ -2,9 +2,10 @@
 //
 // Register conventions inside generated code:
 //   rbp = Hart*, rbx = JitCpu*, r12 = the data TlbTable of the current translation context;
-//   rax, rcx, rdx = scratch; rsi, rdi, r8-r11, r13-r15 = the per-block register allocator's pool
-//   (guest registers cached there within a block, written back at exits, helper calls and on the
-//   slow path of a memory access).
+//   rax, rcx, rdx = scratch; r13-r15 = guest a5, a4, a3 for as long as generated code runs
+//   (pinned); rsi, rdi, r8-r11 = the per-block register allocator's pool (other guest registers
+//   cached there within a block, written back at exits, helper calls and on the slow path of a
+//   memory access).
 // Code is entered through the trampoline (emit_trampoline) and leaves by jumping to its epilogue with
 // an exit code (ExitCode) in rax.
 #pragma once
@@ -53,8 +54,9 @@ struct Trampoline {
     size_t bytes = 0;
 };
 
-// Emit the trampoline at the start of an empty code buffer.
-Trampoline emit_trampoline(CodeBuffer& buf);
+// Emit the trampoline at the start of an empty code buffer. It loads the guest registers the blocks
+// keep in host registers (backend_x64.cpp's kPinned) from h.x on entry and stores them on exit.
+Trampoline emit_trampoline(CodeBuffer& buf, const HartLayout& layout);
 
 // Thrown when the code buffer has no room left for a block (the caller flushes and retries).
 struct CodeBufferFull {};
@@ -64,8 +66,8 @@ struct CodeBufferFull {};
 void compile(const IrBlock& b, TranslationBlock& tb, CodeBuffer& buf, const HartLayout& layout,
              const Trampoline& tramp);
 
-// Point direct exit `slot` of `from` at `to` (chaining), or back at its own exit path (unchaining).
+// Point direct exit `slot` of `from` at `to` (chaining). Blocks are only ever dropped all at once
+// (flush), together with every jump into them, so no jump needs unpatching.
 void patch_jump(TranslationBlock& from, unsigned slot, const uint8_t* to);
-void unpatch_jump(TranslationBlock& from, unsigned slot);
 
 }  // namespace locklab::rv::tcg

@@ -6,6 +6,7 @@
 // stays in generated code through Engine::next() (already translated successors; direct exits get
 // chained there). Exit requests and the budget are checked here, in next() and at every block entry
 // in the generated code, so a vCPU in chained code can always be kicked out.
+#include <algorithm>
 #include <chrono>
 
 #include <fmt/format.h>
@@ -21,11 +22,13 @@ namespace locklab::rv::tcg {
 
 namespace {
 
-constexpr size_t kCodeBufferSize = 32u << 20;
+// Room for the trampoline and the largest block (kMaxBlockInsns instructions with their slow paths).
+constexpr size_t kMinCodeBuffer = size_t(64) << 10;
 
 // The instruction at h.pc when it cannot be translated (it straddles a page end, or the code is not
 // in RAM): fetched on its own and executed by the interpreter's semantics. Returns whether the hart
-// must wait (WFI).
+// must wait (WFI). (The interpreter has the same step in its anonymous namespace; sharing it needs
+// a declaration in cpu/hart.h.)
 bool step_uncached(Hart& h)
 {
     uint32_t bits;
@@ -43,14 +46,15 @@ bool step_uncached(Hart& h)
     h.instret += 1;
     h.pc = h.next_pc;
     if (!(op_flags(d.op) & OPF_SYSTEM)) return false;
-    take_pending_interrupt(h);
+    take_pending_interrupt(h);  // a CSR write or xRET may have unmasked an interrupt
     return h.wfi;
 }
 
 }  // namespace
 
 Engine::Engine(const Hart& h, const JitOptions& o)
-    : opts(o), layout_(HartLayout::of(h)), code_(kCodeBufferSize), tramp_(emit_trampoline(code_))
+    : opts(o), layout_(HartLayout::of(h)), code_(std::max(o.code_buffer_bytes, kMinCodeBuffer)),
+      tramp_(emit_trampoline(code_, layout_))
 {
     if (opts.max_block_insns == 0) opts.max_block_insns = 1;
     tramp_.next = &Engine::next;

@@ -10,6 +10,7 @@
 // (enable_jit() before the hart first runs, or on its home thread).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <cstdio>
 
@@ -23,6 +24,7 @@ struct JitOptions {
     uint32_t max_block_insns = 64;
     bool chaining = true;    // patch direct jumps between blocks
     bool optimize = true;    // run the IR passes (constant folding, dead temps)
+    size_t code_buffer_bytes = size_t(32) << 20;  // executable memory; all of it is flushed when full
 };
 
 // Per-TB and total statistics (`-d tb_stats`).

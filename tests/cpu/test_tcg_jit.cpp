@@ -3,7 +3,10 @@
 // is not cacheable, helper-executed operations (division, AMOs, CSRs) and chaining.
 #include <catch2/catch.hpp>
 
+#include <cstdio>
 #include <initializer_list>
+#include <memory>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -241,4 +244,76 @@ TEST_CASE_METHOD(JitFixture, "a budget stops a JIT run that never leaves transla
     CHECK(h.instret >= 3000);
     CHECK(h.instret < 3003);
     CHECK(h.x[T2] == (h.instret + 2) / 3);
+}
+
+TEST_CASE("a full code buffer is flushed and translation goes on", "[cpu][tcg]")
+{
+    CoreFixture f;
+    tcg::JitOptions small;
+    small.code_buffer_bytes = 0;  // the smallest buffer the JIT accepts
+    tcg::enable_jit(f.h, small);
+    // 2000 two-instruction blocks (addi; jal to the next one): more code than the buffer holds.
+    constexpr unsigned kBlocks = 2000;
+    for (unsigned i = 0; i < kBlocks; ++i) {
+        f.poke32(CoreFixture::kCode + 8 * i, addi(T2, T2, 1));
+        f.poke32(CoreFixture::kCode + 8 * i + 4, jal(0, 4));
+    }
+    f.poke32(CoreFixture::kCode + 8 * kBlocks, wfi());
+    f.h.pc = CoreFixture::kCode;
+    REQUIRE(f.h.run(100000) == RunExit::Wfi);
+    CHECK(f.h.x[T2] == kBlocks);
+    CHECK(f.h.instret == 2 * kBlocks + 1);
+    CHECK(tcg::jit_stats(f.h).flushes >= 1);
+}
+
+TEST_CASE_METHOD(JitFixture, "-d out_asm and tb_stats print each translated block", "[cpu][tcg]")
+{
+    std::FILE* log = std::tmpfile();
+    REQUIRE(log);
+    tcg::set_jit_trace(h, {true, true, log});
+    REQUIRE(run_program({addi(T2, T2, 1), ld(T1, T0, 0)}) == RunExit::Wfi);
+    std::rewind(log);
+    std::string text;
+    for (int c; (c = std::fgetc(log)) != EOF;) text += char(c);
+    std::fclose(log);
+    CHECK(text.find("tb pc=0x80000000 pa=0x80000000 guest_insns=3") != std::string::npos);
+    CHECK(text.find("OUT: [size=") != std::string::npos);
+    CHECK(text.find("cmp byte ptr [rbp") != std::string::npos);  // the exit-request check, via Capstone
+}
+
+TEST_CASE_METHOD(CoreFixture, "JIT harts on separate threads lose no atomic or lock-protected update",
+                 "[cpu][tcg][smp]")
+{
+    // Each hart, t2 times: amoadd.d zero,t3,(t0); lock: amoswap.w t4,t3,(a1); bnez t4,lock;
+    // ld t5,(a2); addi t5,t5,1; sd t5,(a2); amoswap.w zero,zero,(a1) (unlock)
+    constexpr unsigned T5 = 30;
+    const uint64_t amo_counter = kData, lock = kData + 64, plain_counter = kData + 128;
+    load(kCode, {amo_d(Amo::ADD, 0, T0, T3), amo_w(Amo::SWAP, T4, A1, T3), bne(T4, 0, -4), ld(T5, A2, 0),
+                 addi(T5, T5, 1), sd(T5, A2, 0), amo_w(Amo::SWAP, 0, A1, 0), addi(T2, T2, -1), bne(T2, 0, -32),
+                 wfi()});
+    constexpr unsigned kHarts = 3;
+    constexpr uint64_t kIterations = 5000;
+    std::vector<std::unique_ptr<Hart>> harts;
+    for (unsigned id = 0; id < kHarts; ++id) {
+        Hart& hh = *harts.emplace_back(std::make_unique<Hart>(id + 1, as));
+        hh.reset(kCode, 0);
+        csr_write_raw(hh, csr::mtvec, kTrapPad);
+        hh.x[T0] = amo_counter;
+        hh.x[A1] = lock;
+        hh.x[A2] = plain_counter;
+        hh.x[T2] = kIterations;
+        hh.x[T3] = 1;
+        tcg::enable_jit(hh);
+    }
+    std::vector<std::thread> threads;
+    for (auto& hp : harts)
+        threads.emplace_back([&hh = *hp] {
+            while (hh.run(700) != RunExit::Wfi) {  // small slices: many exits and re-entries
+            }
+        });
+    for (auto& t : threads) t.join();
+    for (auto& hp : harts) CHECK(hp->pc == kCode + 40);
+    CHECK(peek(amo_counter) == kHarts * kIterations);
+    CHECK(peek(plain_counter) == kHarts * kIterations);
+    CHECK(peek(lock, 4) == 0);
 }
