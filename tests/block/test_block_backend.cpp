@@ -3,8 +3,6 @@
 #include <atomic>
 #include <cerrno>
 #include <chrono>
-#include <condition_variable>
-#include <cstring>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -13,77 +11,15 @@
 #include "block/io_vector.h"
 #include "loop/iothread.h"
 #include "loop/main_loop.h"
+#include "memory_disk.h"
 #include "tests/loop/test_util.h"
 
 using namespace locklab;
 using namespace std::chrono_literals;
+using test::Gate;
+using test::MemoryDisk;
 
 namespace {
-
-// Holds driver calls until the test opens it, so the test controls when requests are in flight.
-// Owned by the test, so it outlives the driver (and the threads that open it).
-class Gate {
-public:
-    void pass()
-    {
-        std::unique_lock lk(m_);
-        ++waiting_;
-        cv_.wait(lk, [this] { return open_; });
-        --waiting_;
-    }
-    void open()
-    {
-        std::lock_guard lk(m_);
-        open_ = true;
-        cv_.notify_all();
-    }
-    unsigned waiting()
-    {
-        std::lock_guard lk(m_);
-        return waiting_;
-    }
-
-private:
-    std::mutex m_;
-    std::condition_variable cv_;
-    bool open_ = false;     // protected by m_
-    unsigned waiting_ = 0;  // protected by m_
-};
-
-// An in-memory disk whose every call first passes the gate.
-class GatedDriver : public BlockDriver {
-public:
-    GatedDriver(Gate& gate, size_t size) : gate_(gate), bytes_(size, 0) {}
-    const char* format_name() const override { return "gated"; }
-    uint64_t length() const override { return bytes_.size(); }
-    bool read_only() const override { return false; }
-    int read(uint64_t offset, const IoVector& iov) override
-    {
-        gate_.pass();
-        if (!range_in_disk(offset, iov_size(iov), length())) return -EINVAL;
-        std::lock_guard lk(m_);
-        iov_from_buffer(iov, bytes_.data() + offset);
-        return 0;
-    }
-    int write(uint64_t offset, const IoVector& iov) override
-    {
-        gate_.pass();
-        if (!range_in_disk(offset, iov_size(iov), length())) return -EINVAL;
-        std::lock_guard lk(m_);
-        iov_to_buffer(iov, bytes_.data() + offset);
-        return 0;
-    }
-    int flush() override
-    {
-        gate_.pass();
-        return 0;
-    }
-
-private:
-    Gate& gate_;
-    std::mutex m_;
-    std::vector<uint8_t> bytes_;  // protected by m_
-};
 
 // Opens `gate` after a short delay, from another thread.
 std::thread open_later(Gate& gate, std::chrono::milliseconds delay)
@@ -124,8 +60,9 @@ struct Completions {
 TEST_CASE("BlockBackend: completions run in the home thread of the backend's AioContext", "[block][backend]")
 {
     IOThread io("blk-io0");
-    Gate gate;
-    auto drv = std::make_unique<GatedDriver>(gate, 1 << 20);
+    auto drv = std::make_unique<MemoryDisk>(1 << 20);
+    Gate& gate = drv->gate;
+    gate.close();
     gate.open();
     BlockBackend blk("d0", std::move(drv), io.context());
     REQUIRE(blk.id() == "d0");
@@ -155,8 +92,9 @@ TEST_CASE("BlockBackend: a drained section waits for requests in flight and hold
     const ContextLocking mode = GENERATE(ContextLocking::HomeThread, ContextLocking::ContextLock);
     main_context().attach_current_thread();
     IOThread io("blk-io1", mode);
-    Gate gate;
-    auto drv = std::make_unique<GatedDriver>(gate, 1 << 20);
+    auto drv = std::make_unique<MemoryDisk>(1 << 20);
+    Gate& gate = drv->gate;
+    gate.close();
     BlockBackend blk("d1", std::move(drv), io.context());
 
     std::vector<uint8_t> buf(512);
@@ -186,8 +124,9 @@ TEST_CASE("BlockBackend: move_to_context with requests in flight loses none and 
 {
     main_context().attach_current_thread();
     IOThread from("blk-from"), to("blk-to");
-    Gate gate;
-    auto drv = std::make_unique<GatedDriver>(gate, 1 << 20);
+    auto drv = std::make_unique<MemoryDisk>(1 << 20);
+    Gate& gate = drv->gate;
+    gate.close();
     BlockBackend blk("d2", std::move(drv), from.context());
 
     constexpr int kBefore = 40, kAfter = 25;
@@ -219,8 +158,9 @@ TEST_CASE("BlockBackend: destroying it waits for the requests in flight", "[bloc
 {
     main_context().attach_current_thread();
     IOThread io("blk-io3");
-    Gate gate;
-    auto drv = std::make_unique<GatedDriver>(gate, 1 << 20);
+    auto drv = std::make_unique<MemoryDisk>(1 << 20);
+    Gate& gate = drv->gate;
+    gate.close();
     std::vector<uint8_t> buf(512);
     Completions c;
     std::thread opener;
