@@ -190,6 +190,10 @@ def main():
     if not emulator:
         parser.error("no emulator given (after --)")
     args.elf = os.path.abspath(args.elf)
+    # the emulators run in the image folder: a relative path to them would no longer hold
+    emulator[0] = os.path.abspath(emulator[0]) if os.sep in emulator[0] else emulator[0]
+    if args.then and os.sep in args.then:
+        args.then = os.path.abspath(args.then)
 
     folder = tempfile.mkdtemp(prefix="disk_guest.")
     try:
