@@ -177,22 +177,29 @@ void VirtQueue::push(const VirtQueueElement& elem, uint32_t written)
     store32(e, elem.head);
     store32(e + 4, written);
     ++used_idx_;
-    store16(used_ + 2, used_idx_);  // release: the element is visible before the index
+    // seq_cst: the element is visible before the index (release), and the index is ordered before
+    // should_notify()'s seq_cst reads of the driver's suppression fields (spec 2.7.7.2 asks for a
+    // full barrier between the two; this is one without atomic_thread_fence, which TSan lacks).
+    std::atomic_ref<uint16_t>(*reinterpret_cast<uint16_t*>(used_ + 2)).store(used_idx_, std::memory_order_seq_cst);
+}
+
+uint16_t VirtQueue::load16_sc(const uint8_t* p) const
+{
+    return std::atomic_ref<uint16_t>(*reinterpret_cast<uint16_t*>(const_cast<uint8_t*>(p)))
+        .load(std::memory_order_seq_cst);
 }
 
 bool VirtQueue::should_notify()
 {
     if (!ready()) return false;
-    // The driver's suppression fields are read after the used index was published (spec 2.7.7.2:
-    // a full barrier between the two).
-    std::atomic_thread_fence(std::memory_order_seq_cst);
-    if (!cfg_.event_idx) return !(load16(avail_) & kAvailFNoInterrupt);
+    // seq_cst reads, after push()'s seq_cst store of the used index (see there).
+    if (!cfg_.event_idx) return !(load16_sc(avail_) & kAvailFNoInterrupt);
     const uint16_t old = signalled_used_;
     const bool valid = signalled_used_valid_;
     signalled_used_ = used_idx_;
     signalled_used_valid_ = true;
     if (!valid) return true;
-    const uint16_t used_event = load16(avail_ + kRingHeader + 2ull * cfg_.size);
+    const uint16_t used_event = load16_sc(avail_ + kRingHeader + 2ull * cfg_.size);
     // vring_need_event: the driver's used_event lies in (old, new].
     return uint16_t(used_idx_ - used_event - 1) < uint16_t(used_idx_ - old);
 }

@@ -82,7 +82,8 @@ private:
     uint8_t* guest(uint64_t addr, uint64_t len) const;  // RAM only, else nullptr
     bool read_chain(uint16_t head, VirtQueueElement& elem);
     bool add_buffer(uint64_t addr, uint32_t len, uint16_t flags, VirtQueueElement& elem);
-    uint16_t load16(const uint8_t* p) const;
+    uint16_t load16(const uint8_t* p) const;     // acquire
+    uint16_t load16_sc(const uint8_t* p) const;  // seq_cst
     void store16(uint8_t* p, uint16_t v) const;
 
     GuestRam ram_;  // immutable
