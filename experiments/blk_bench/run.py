@@ -142,8 +142,10 @@ def medians(rows):
     out = {}
     for r in rows:
         out.setdefault((r["emulator"], r["placement"], r["format"]), []).append(r)
-    return {k: {m: statistics.median(x[m] for x in v) for m in list(METRICS) + ["hammer_Mops"]} | {
-        "target": v[0]["hammer_target"], "runs": len(v)} for k, v in out.items()}
+    keys = list(METRICS) + ["hammer_Mops"]
+    return {k: {m: statistics.median(x[m] for x in v) for m in keys} |
+            {f"{m}_range": (min(x[m] for x in v), max(x[m] for x in v)) for m in keys} |
+            {"target": v[0]["hammer_target"], "runs": len(v)} for k, v in out.items()}
 
 
 def ratio(a, b):
@@ -166,28 +168,44 @@ def summary(args, med, failures, load_before):
          "under TCG, so its column is the main loop.", ""]
     for fmt in FORMATS:
         L += [f"## {fmt}", "",
-              "| metric | locklab main loop | locklab iothread | QEMU main loop | iothread / main | "
-              "locklab main / QEMU | locklab iothread / QEMU |", "| --- | --- | --- | --- | --- | --- | --- |"]
+              "| metric: median (min..max) | locklab main loop | locklab iothread | QEMU main loop | "
+              "iothread / main | locklab main / QEMU | locklab iothread / QEMU |", "| --- | --- | --- | --- | --- | --- | --- |"]
         get = lambda emu, pl, m: med.get((emu, pl, fmt), {}).get(m)
+
+        def cell(emu, pl, m):
+            v, r = get(emu, pl, m), get(emu, pl, m + "_range")
+            if v is None:
+                return "-"
+            return f"{v:.1f}" + (f" ({r[0]:.1f}..{r[1]:.1f})" if r and r[0] != r[1] else "")
         for m in list(METRICS) + ["hammer_Mops"]:
             lm, li, q = get("locklab", "mainloop", m), get("locklab", "iothread", m), get("qemu", "mainloop", m)
-            cell = lambda v: f"{v:.1f}" if v is not None else "-"
-            L.append(f"| {m} | {cell(lm)} | {cell(li)} | {cell(q)} | {ratio(li, lm)} | {ratio(lm, q)} | {ratio(li, q)} |")
+            L.append(f"| {m} | {cell('locklab', 'mainloop', m)} | {cell('locklab', 'iothread', m)} | "
+                     f"{cell('qemu', 'mainloop', m)} | {ratio(li, lm)} | {ratio(lm, q)} | {ratio(li, q)} |")
         L.append("")
-    L += ["## Targets", "", "| target | measured | verdict |", "| --- | --- | --- |"]
+    L += ["## Targets", "",
+          "A metric counts as clearly better (>) or worse (<) only when the two configurations' ranges over "
+          "the runs do not overlap (~: they overlap, the difference is within this host's noise).", "",
+          "| target | measured (ratio of medians, comparison of ranges) | verdict |", "| --- | --- | --- |"]
+
+    def compare(a, b, what):
+        if min(a["runs"], b["runs"]) < 2:
+            L.append(f"| {what} | " + ", ".join(f"{m} {ratio(a[m], b[m])}x" for m in METRICS) +
+                     " | not judged (one run: its spread is unknown) |")
+            return
+        marks = {m: ">" if a[f"{m}_range"][0] > b[f"{m}_range"][1] else
+                 "<" if a[f"{m}_range"][1] < b[f"{m}_range"][0] else "~" for m in METRICS}
+        wins, losses = list(marks.values()).count(">"), list(marks.values()).count("<")
+        verdict = ("met" if wins == len(METRICS) else f"not met ({losses} clearly worse)" if losses else
+                   f"inconclusive ({wins} of {len(METRICS)} clearly better, the rest within noise)")
+        L.append(f"| {what} | " + ", ".join(f"{m} {ratio(a[m], b[m])}x {marks[m]}" for m in METRICS) +
+                 f" | {verdict} |")
     for fmt in FORMATS:
         a, b = med.get(("locklab", "iothread", fmt)), med.get(("locklab", "mainloop", fmt))
         if a and b:
-            wins = [m for m in METRICS if a[m] > b[m]]
-            L.append(f"| {fmt}: IOThread placement beats the main loop while vCPUs hammer another device | "
-                     + ", ".join(f"{m} {ratio(a[m], b[m])}x" for m in METRICS) +
-                     f" | {'met' if len(wins) == len(METRICS) else f'met on {len(wins)} of {len(METRICS)}'} |")
+            compare(a, b, f"{fmt}: IOThread placement beats the main loop while vCPUs hammer another device")
         q = med.get(("qemu", "mainloop", fmt))
         if b and q:
-            wins = [m for m in METRICS if b[m] >= q[m]]
-            L.append(f"| {fmt}: locklab >= QEMU, same configuration (main loop) | "
-                     + ", ".join(f"{m} {ratio(b[m], q[m])}x" for m in METRICS) +
-                     f" | {'met' if len(wins) == len(METRICS) else f'met on {len(wins)} of {len(METRICS)}'} |")
+            compare(b, q, f"{fmt}: locklab >= QEMU, same configuration (main loop)")
     if failures:
         L += ["", "## Failed runs", ""] + [f"- {f}" for f in failures]
     L += ["", "Data: results.csv (one row per run).", ""]
