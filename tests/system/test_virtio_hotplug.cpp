@@ -4,10 +4,12 @@
 // when it starts complete, none is lost, and the drive is free for a new device afterwards.
 #include <catch2/catch.hpp>
 
+#include <sstream>
 #include <thread>
 
 #include "devices/hotplug_controller.h"
 #include "system/hotplug.h"
+#include "system/hotplug_script.h"
 #include "tests/system/virtio_blk_fixture.h"
 
 using namespace locklab;
@@ -132,4 +134,37 @@ TEST_CASE("a surprise hot-unplug of a virtio-blk device in an IOThread completes
     g.notify();
     REQUIRE(wait_until([&] { return g.used_idx() == 6; }, &f.main));
     for (unsigned r = 0; r < 6; ++r) CHECK(g.data_is(r, r));
+}
+
+TEST_CASE("a hot-plug script adds and removes a virtio-blk device on a drive given at start-up",
+          "[system][virtio][hotplug][script]")
+{
+    ManualVirtualClock clock;
+    VirtioHotplugFixture f;
+    std::istringstream text("0 add virtio-blk-device drive=d0 id=blk1 iothread=io0\n"
+                            "5 del blk1 surprise\n"
+                            "10 add virtio-blk-device,drive=d0,id=blk2,bus=virtio-mmio-bus.0\n");
+    std::FILE* log = std::tmpfile();
+    REQUIRE(log);
+    HotplugScriptPlayer player(parse_hotplug_script(text, "virtio.script"), *f.mgr, f.main, log);
+    player.start();
+    REQUIRE(wait_until([&] { return player.actions_run() == 1; }, &f.main));
+    CHECK(f.drives.user("d0") == "blk1");
+    CHECK(f.mgr->find("blk1") != nullptr);
+    CHECK_FALSE(f.plug->slot_free(1));
+
+    clock.advance(5'000'000);
+    f.main.notify();
+    REQUIRE(wait_until([&] { return player.removals_completed() == 1; }, &f.main));
+    CHECK(f.drives.user("d0").empty());
+    CHECK(f.plug->slot_free(1));
+
+    clock.advance(5'000'000);
+    f.main.notify();
+    REQUIRE(wait_until([&] { return player.actions_run() == 3; }, &f.main));
+    CHECK(player.errors() == 0);
+    CHECK(f.mgr->device_ids() == std::vector<std::string>{"blk2"});
+    CHECK(f.drives.user("d0") == "blk2");
+    CHECK_FALSE(f.plug->slot_free(0));
+    std::fclose(log);
 }
