@@ -4,9 +4,11 @@ then check the image (CTest guest.blk_crash, label crash).
 
     blk_crash.py --elf blk_storm.elf (--locklab PATH | --emulator PATH) [--iterations N]
                  [--format qcow2|raw] [--transport legacy|modern] [--iothread] [--max-delay S]
-                 [--seed N] [--keep]
+                 [--fresh-every N] [--seed N] [--keep]
 
-One image (32 MiB, empty) serves every iteration. Each iteration runs the storm guest
+One image (32 MiB, empty) serves --fresh-every iterations (then a new empty one: random writes
+have allocated every qcow2 cluster after a few hundred generations, and crashes during cluster
+allocation are the interesting ones). Each iteration runs the storm guest
 (tests/guests/blk_storm.c) on it, waits until the guest prints its first line, lets it run a
 random time up to --max-delay seconds and kills the emulator with SIGKILL. Then:
   - `qemu-img check` reports no corruption (exit 0, or 3: leaked clusters only);
@@ -152,6 +154,7 @@ def main():
     p.add_argument("--format", choices=("qcow2", "raw"), default="qcow2")
     p.add_argument("--transport", choices=("legacy", "modern"), default="modern")
     p.add_argument("--iothread", action="store_true")
+    p.add_argument("--fresh-every", type=int, default=10, help="iterations per image (default 10)")
     p.add_argument("--max-delay", type=float, default=1.0, help="longest run before the kill, s")
     p.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for the guest's first line")
     p.add_argument("--seed", type=int, help="random seed of the kill times (printed)")
@@ -169,14 +172,15 @@ def main():
     ok = False
     cmd = [emulator]
     try:
-        subprocess.run(["qemu-img", "create", "-q", "-f", args.format, image, str(SECTORS * SECTOR)],
-                       check=True)
         cmd = disk_command([emulator], os.path.abspath(args.elf), image, args.format,
                            iothread=args.iothread, transport=args.transport)
 
-        checker = Checker()
         raw = os.path.join(folder, "readback.raw")
         for i in range(1, args.iterations + 1):
+            if (i - 1) % max(1, args.fresh_every) == 0:
+                subprocess.run(["qemu-img", "create", "-q", "-f", args.format, image, str(SECTORS * SECTOR)],
+                               check=True)
+                checker = Checker()
             delay = rnd.uniform(0, args.max_delay)
             try:
                 output = run_storm(cmd, delay, args.timeout)
