@@ -34,8 +34,6 @@ int main(int argc, char** argv)
     app.add_option("--engine-a", name_a, "Reference engine")->check(CLI::IsMember(engine_names()));
     app.add_option("--engine-b", name_b, "Engine under test")->check(CLI::IsMember(engine_names()));
     app.add_option("--max-failures", max_failures, "Stop after this many differences");
-    app.add_flag("--misaligned-faulting", gen.misaligned_faulting,
-                 "Also misaligned loads/stores at faulting addresses (crashes the interpreter: README.md)");
     app.add_flag("--no-fork", no_fork, "Run the engines in this process (for a debugger; a host crash ends the run)");
     app.add_flag("--no-shrink", no_shrink, "Report differences without shrinking them");
     CLI11_PARSE(app, argc, argv);

@@ -1,5 +1,8 @@
 #include "tests/difftest/engine.h"
 
+#include <chrono>
+#include <thread>
+
 #include "cpu/memory_access.h"
 #include "cpu/privileged.h"
 #include "cpu/semantics.h"
@@ -84,6 +87,34 @@ private:
     Mutation mutation_;
 };
 
+// Another engine, kicked from a second thread all through each run() call.
+class KickedEngine final : public Engine {
+public:
+    explicit KickedEngine(std::unique_ptr<Engine> inner) : inner_(std::move(inner)) {}
+    std::string name() const override { return inner_->name() + "+kick"; }
+    void attach(Hart& h) override { inner_->attach(h); }
+    uint64_t slice() const override { return inner_->slice(); }
+    RunExit run(Hart& h, uint64_t budget) override
+    {
+        std::jthread kicker([&h](std::stop_token stop) {
+            while (!stop.stop_requested()) {
+                h.kick();
+                std::this_thread::sleep_for(std::chrono::microseconds(5));
+            }
+        });
+        const RunExit r = inner_->run(h, budget);
+        kicker.request_stop();
+        kicker.join();
+        h.exit_request.store(false, std::memory_order_relaxed);  // a kick after run() returned
+        return r;
+    }
+
+private:
+    std::unique_ptr<Engine> inner_;
+};
+
+constexpr std::string_view kKickSuffix = "+kick";
+
 }  // namespace
 
 std::unique_ptr<Engine> make_step_engine(Mutation mutation) { return std::make_unique<StepEngine>(std::move(mutation)); }
@@ -94,6 +125,10 @@ std::unique_ptr<Engine> make_engine(const std::string& name)
     if (name == "step") return make_step_engine();
     if (name == "slice") return std::make_unique<SliceEngine>();
     if (name == "trace") return std::make_unique<TraceEngine>();
+    if (name.ends_with(kKickSuffix)) {
+        auto inner = make_engine(name.substr(0, name.size() - kKickSuffix.size()));
+        return inner ? std::make_unique<KickedEngine>(std::move(inner)) : nullptr;
+    }
     return make_jit_engine(name);
 }
 
@@ -101,6 +136,7 @@ std::vector<std::string> engine_names()
 {
     std::vector<std::string> names = {"interp", "step", "slice", "trace"};
     for (const std::string& n : jit_engine_names()) names.push_back(n);
+    for (size_t i = 0, n = names.size(); i < n; ++i) names.push_back(names[i] + std::string(kKickSuffix));
     return names;
 }
 

@@ -13,6 +13,9 @@
 //   jit, jit1, jit-nochain, jit-noopt
 //                the JIT (cpu/tcg/jit.h): default options, one instruction per block, without
 //                block chaining, without the IR passes (only when the JIT is built)
+//   NAME+kick    engine NAME while another thread calls Hart::kick() every few microseconds: run()
+//                returns early with RunExit::ExitRequest at block boundaries, which must never
+//                change the architectural result (interp+kick, jit+kick, ...)
 #pragma once
 
 #include <functional>

@@ -157,10 +157,18 @@ private:
     void map_pages()
     {
         const uint64_t u = mode_ == LowMode::U ? PTE_U : 0;
+        const auto map = [&](uint64_t va, uint64_t pa, uint64_t flags, int level = 0) {
+            p_.init.mappings.push_back({va, pa, flags, level});
+        };
+        if (rng_.chance(20)) {  // one 2 MiB megapage over the first 2 MiB of RAM (all but the device)
+            map(kRamBase, kRamBase, PTE_V | PTE_R | PTE_W | PTE_X | u | (rng_.chance(50) ? PTE_A | PTE_D : 0), 1);
+            map(kMmio, kMmio, PTE_V | PTE_R | PTE_W | PTE_A | PTE_D | u);
+            return;
+        }
         const uint64_t first = p_.code_base & ~(kPage - 1);
         const uint64_t last = (p_.code_base + 4 * p_.body.size()) & ~(kPage - 1);
         for (uint64_t va = first; va <= last; va += kPage) {
-            p_.init.mappings.push_back({va, PTE_V | PTE_R | PTE_X | u | (rng_.chance(70) ? PTE_A : 0)});
+            map(va, va, PTE_V | PTE_R | PTE_X | u | (rng_.chance(70) ? PTE_A : 0));
         }
         for (unsigned i = 0; i < kDataPages; ++i) {
             static constexpr uint64_t kPerms[] = {PTE_R | PTE_W, PTE_R | PTE_W, PTE_R | PTE_W, PTE_R,
@@ -169,9 +177,11 @@ private:
             if (rng_.chance(60)) flags |= PTE_A;
             if (rng_.chance(50)) flags |= PTE_D;
             if (rng_.chance(5)) flags &= ~PTE_V;
-            p_.init.mappings.push_back({kData + i * kPage, flags});
+            map(kData + i * kPage, kData + i * kPage, flags);
+            // The alias: same page, its own permissions (and A/D bits in its own PTE).
+            map(kDataAlias + i * kPage, kData + i * kPage, PTE_V | PTE_R | PTE_W | u | (rng_.chance(50) ? PTE_A : 0));
         }
-        p_.init.mappings.push_back({kMmio, PTE_V | PTE_R | PTE_W | PTE_A | PTE_D | (mode_ == LowMode::U ? PTE_U : 0)});
+        map(kMmio, kMmio, PTE_V | PTE_R | PTE_W | PTE_A | PTE_D | u);
     }
 
     // ---- units ----
@@ -260,10 +270,10 @@ private:
     std::pair<unsigned, int32_t> data_ref()
     {
         switch (rng_.below(10)) {
-        case 0: return {kBad, int32_t(rng_.range(-16, 16)) & (opts_.misaligned_faulting ? ~0 : ~7)};
+        case 0: return {kBad, int32_t(rng_.range(-16, 16))};
         case 1: return {kSp, int32_t(rng_.range(-2048, 2047))};
         case 2: return {kS0, int32_t(rng_.range(-2048, 2047))};
-        case 3: return {kAmoBase, int32_t(rng_.range(-64, 64)) & (opts_.misaligned_faulting ? ~0 : ~7)};  // may fault
+        case 3: return {kAmoBase, int32_t(rng_.range(-64, 64))};  // data, alias, device or faulting
         default: return {kBase, int32_t(rng_.range(-2048, 2047))};
         }
     }
@@ -295,9 +305,12 @@ private:
         if (rng_.chance(8)) off += int32_t(rng_.range(1, int64_t(size) - 1));
         if (rng_.chance(4)) {
             emit(enc::addi(kAmoBase, kBad, 0));  // a faulting address
+        } else if (rng_.chance(10)) {  // the data pages through their alias (Sv39; faults when bare)
+            emit(enc::lui(kAmoBase, int32_t((kDataAlias + 0x2000) >> 12)));
+            emit(enc::addi(kAmoBase, kAmoBase, off));
         } else if (rng_.chance(15)) {
             emit(enc::lui(kAmoBase, int32_t(kMmio >> 12)));  // the test device (dispatch path)
-            emit(enc::addi(kAmoBase, kAmoBase, 64 + (off & (opts_.misaligned_faulting ? 0x7f : 0x78))));
+            emit(enc::addi(kAmoBase, kAmoBase, 64 + (off & 0x7f)));
         } else {
             emit(enc::addi(kAmoBase, kBase, off));
         }

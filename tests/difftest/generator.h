@@ -28,10 +28,6 @@ namespace locklab::rv::difftest {
 
 struct GeneratorOptions {
     size_t length = 200;  // instructions in the body (approximately: units are not split)
-    // Loads/stores at s10 (an address that faults) with any alignment. Off by default: a 2-byte
-    // misaligned word access to a page the TLB holds as non-RAM crashes the host (the kTlbMmio flag
-    // bit of the tag matches the address's bit 1 in data_hit(); see README.md).
-    bool misaligned_faulting = false;
 };
 
 Program generate(uint64_t seed, const GeneratorOptions& options = {});

@@ -25,10 +25,13 @@ ArchState run_program(const Program& p, Engine& e)
     e.attach(h);
     const uint64_t cap = instruction_cap(p);
     // The cap counts budget handed out, not instret: traps retire nothing but use up budget too.
+    // A run cut short by an exit request counts what it retired (and one for the interruption).
     for (uint64_t given = 0; given < cap;) {
         const uint64_t budget = std::min(e.slice(), cap - given);
-        given += budget;
-        if (e.run(h, budget) == RunExit::Wfi && h.pc == done_pc()) return capture(m, true);
+        const uint64_t before = h.instret;
+        const RunExit r = e.run(h, budget);
+        given += r == RunExit::ExitRequest ? std::min(budget, h.instret - before + 1) : budget;
+        if (r == RunExit::Wfi && h.pc == done_pc()) return capture(m, true);
     }
     return capture(m, false);
 }

@@ -9,6 +9,7 @@
 //   kPageTables Sv39 tables (identity mappings of the code and data pages), built by the loader
 //   kMmio      (outside RAM) one page of a test device: plain byte registers behind the MMIO
 //              dispatch path; t5 points here at times
+//   kDataAlias (Sv39 only) the data pages again, at another virtual address; t5 points here at times
 #pragma once
 
 #include <array>
@@ -28,6 +29,8 @@ inline constexpr unsigned kDataPages = 4;
 inline constexpr uint64_t kPageTables = kRamBase + 0xC'0000;
 inline constexpr uint64_t kPageTablesEnd = kPageTables + 0x10'000;
 inline constexpr uint64_t kMmio = 0x1000'0000;
+// Under Sv39, a second virtual address of the data pages (outside RAM: bare mode faults there).
+inline constexpr uint64_t kDataAlias = 0x4008'0000;
 inline constexpr uint64_t kMmioSize = 0x1000;
 
 // Handler context offsets (from kCtx).

@@ -77,14 +77,14 @@ void Machine::load(const Program& p)
     csr_write_raw(h, csr::mstatus, p.init.mstatus);
 }
 
-// Tables from kPageTables on (the root first), a 4 KiB leaf per mapping; the next-level tables are
-// allocated in order of need.
+// Tables from kPageTables on (the root first), a leaf per mapping at its level; the next-level
+// tables are allocated in order of need.
 void Machine::build_page_tables(const std::vector<Mapping>& mappings)
 {
     uint64_t next_table = kPageTables + kPage;
     for (const Mapping& m : mappings) {
         uint64_t table = kPageTables;
-        for (int level = 2; level > 0; --level) {
+        for (int level = 2; level > m.level; --level) {
             uint8_t* slot = host(table + ((m.va >> (12 + 9 * level)) & 0x1ff) * 8);
             uint64_t pte;
             std::memcpy(&pte, slot, 8);
@@ -96,7 +96,7 @@ void Machine::build_page_tables(const std::vector<Mapping>& mappings)
             }
             table = ((pte >> PTE_PPN_SHIFT) & PTE_PPN) << 12;
         }
-        put(host(table + ((m.va >> 12) & 0x1ff) * 8), (m.va >> 12) << PTE_PPN_SHIFT | m.flags);
+        put(host(table + ((m.va >> (12 + 9 * m.level)) & 0x1ff) * 8), (m.pa >> 12) << PTE_PPN_SHIFT | m.flags);
     }
 }
 

@@ -112,8 +112,11 @@ std::string describe_initial_state(const Program& p)
     }
     if (!regs.empty()) out += "  " + regs + "\n";
     if (s.satp != 0) {
-        out += "  Sv39 identity mappings (va: flags):";
-        for (const Mapping& m : s.mappings) out += fmt::format(" {:#x}:{:#x}", m.va, m.flags);
+        out += "  Sv39 mappings (va[->pa]:flags):";
+        for (const Mapping& m : s.mappings) {
+            out += fmt::format(" {:#x}{}:{:#x}", m.va, m.va == m.pa ? "" : fmt::format("->{:#x}", m.pa), m.flags);
+            if (m.level) out += "(2M)";
+        }
         out += "\n";
     }
     return out;

@@ -34,10 +34,12 @@ struct Insn {
     bool pinned = false;
 };
 
-// One identity mapping of a page under Sv39 (va = pa), with its leaf PTE flags.
+// One leaf of the Sv39 tables: a 4 KiB page (level 0) or a 2 MiB megapage (level 1).
 struct Mapping {
     uint64_t va = 0;
+    uint64_t pa = 0;
     uint64_t flags = 0;  // PTE_V | PTE_R | ... (V may be clear: an invalid entry)
+    int level = 0;
 };
 
 struct InitialState {
