@@ -27,6 +27,8 @@
 //     meanwhile, so the drain does not wait for it. The destructor drops such queued requests
 //     without running their `done`: the device that submitted them is going away too.
 //   - the driver calls run on a small pool of worker threads owned by the backend.
+//   - the destructor drains from a thread allowed to (Drainable); from any other thread it waits
+//     until the context's home thread has completed the requests in flight.
 
 namespace locklab {
 

@@ -87,7 +87,6 @@ Qcow2Refcounts::Qcow2Refcounts(const HostFile& file, const Qcow2Header& h, uint6
         table_[i] = e;
     }
     protect(0, cluster_size_);
-    protect(table_offset_, bytes);
 }
 
 void Qcow2Refcounts::protect(uint64_t offset, uint64_t bytes)
@@ -98,6 +97,8 @@ void Qcow2Refcounts::protect(uint64_t offset, uint64_t bytes)
 
 bool Qcow2Refcounts::is_protected(uint64_t cluster_index) const
 {
+    const uint64_t table_first = table_offset_ >> cluster_bits_;
+    if (cluster_index >= table_first && cluster_index < table_first + ((table_.size() * 8) >> cluster_bits_)) return true;
     for (const auto& [first, end] : protected_)
         if (cluster_index >= first && cluster_index < end) return true;
     return false;
@@ -144,11 +145,66 @@ int Qcow2Refcounts::create_refblock(uint64_t table_index, uint64_t at_cluster)
     return 0;
 }
 
+// Growing the refcount table when every cluster it covers is in use. The new structures go right
+// after the covered range E (the first cluster no refcount block can describe): k new refcount
+// blocks at E.., then the new table (N clusters), all described by those blocks. Order:
+//   1. the new refcount blocks (counting themselves and the new table) are written,
+//   2. the new table (old entries plus the new blocks) is written,
+//   3. the header's refcount_table_offset and refcount_table_clusters change in one 12-byte write,
+//   4. the old table's clusters are released through the new structure.
+// Killed before 3, the image still uses the old table and the new clusters lie outside anything it
+// covers (not even leaks); after 3 and before 4, the old table's clusters are leaks.
+int Qcow2Refcounts::grow_table()
+{
+    const uint64_t old_entries = table_.size();
+    const uint64_t max_clusters = kMaxRefcountTableBytes / cluster_size_;
+    const uint64_t old_clusters = (old_entries * 8) >> cluster_bits_;
+    const uint64_t new_clusters = std::min(max_clusters, old_clusters * 2);
+    const uint64_t new_entries = (new_clusters * cluster_size_) / 8;
+    // k blocks must describe themselves and the table: k * entries >= k + N.
+    const uint64_t k = (new_clusters + refblock_entries_ - 2) / (refblock_entries_ - 1);
+    if (new_clusters <= old_clusters || old_entries + k > new_entries) {
+        std::fprintf(stderr, "locklab: qcow2 '%s': the refcount table is at its limit (%llu clusters)\n",
+                     file_.path().c_str(), static_cast<unsigned long long>(old_clusters));
+        return -ENOSPC;
+    }
+    const uint64_t first = old_entries * refblock_entries_;  // E
+    if (((first + k + new_clusters) << cluster_bits_) > kOffsetMask) return -ENOSPC;
+
+    std::vector<uint8_t> blocks(k * cluster_size_, 0);  // step 1
+    for (uint64_t c = 0; c < k + new_clusters; ++c) store_entry(blocks.data(), c, refcount_order_, 1);
+    if (const int ret = file_.pwrite(first << cluster_bits_, blocks.data(), blocks.size()); ret < 0) return ret;
+    for (uint64_t j = 0; j < k; ++j) blocks_.forget((first + j) << cluster_bits_);
+
+    std::vector<uint64_t> table = table_;  // step 2
+    table.resize(new_entries, 0);
+    for (uint64_t j = 0; j < k; ++j) table[old_entries + j] = (first + j) << cluster_bits_;
+    std::vector<uint8_t> raw(new_clusters * cluster_size_);
+    for (uint64_t i = 0; i < new_entries; ++i) store_be64(&raw[i * 8], table[i]);
+    const uint64_t new_offset = (first + k) << cluster_bits_;
+    if (const int ret = file_.pwrite(new_offset, raw.data(), raw.size()); ret < 0) return ret;
+
+    uint8_t fields[12];  // step 3: refcount_table_offset (byte 48) and refcount_table_clusters (56)
+    store_be64(fields, new_offset);
+    store_be32(fields + 8, static_cast<uint32_t>(new_clusters));
+    if (const int ret = file_.pwrite(48, fields, sizeof fields); ret < 0) return ret;
+
+    const uint64_t old_offset = table_offset_;
+    table_ = std::move(table);
+    table_offset_ = new_offset;
+    return release(old_offset, old_clusters * cluster_size_);  // step 4
+}
+
 int Qcow2Refcounts::alloc_cluster(uint64_t& offset)
 {
-    const uint64_t limit = std::min<uint64_t>(table_.size() * refblock_entries_, (kOffsetMask >> cluster_bits_) + 1);
-    for (uint64_t idx = free_hint_; idx < limit;) {
+    const uint64_t max_index = (kOffsetMask >> cluster_bits_) + 1;
+    const uint64_t hint_before = free_hint_;  // grow_table() may lower it (it frees the old table)
+    for (uint64_t idx = free_hint_; idx < max_index;) {
         const uint64_t ti = idx / refblock_entries_;
+        if (ti >= table_.size()) {
+            if (const int ret = grow_table(); ret < 0) return ret;
+            continue;
+        }
         if (table_[ti] == 0) {
             if (!is_protected(idx))
                 if (const int ret = create_refblock(ti, idx); ret < 0) return ret;  // idx now holds it
@@ -160,13 +216,11 @@ int Qcow2Refcounts::alloc_cluster(uint64_t& offset)
         for (uint64_t i = idx % refblock_entries_; i < refblock_entries_; ++i, ++idx) {
             if (load_entry(block->data(), i, refcount_order_) != 0 || is_protected(idx)) continue;
             if (const int ret = set(idx, 1); ret < 0) return ret;
-            free_hint_ = idx + 1;
+            if (free_hint_ >= hint_before) free_hint_ = idx + 1;
             offset = idx << cluster_bits_;
             return 0;
         }
     }
-    std::fprintf(stderr, "locklab: qcow2 '%s': the refcount table is full (growing it is not supported)\n",
-                 file_.path().c_str());
     return -ENOSPC;
 }
 

@@ -4,8 +4,8 @@
 // Allocation writes the new count to the file before it returns, so a caller can then write the
 // cluster and finally the table entry that references it (see the ordering in qcow2.cpp). A
 // missing refcount block is created in the first free cluster it covers and describes itself; it
-// is written before the refcount-table entry that points at it. The refcount table itself never
-// grows: an image whose table is full gets -ENOSPC.
+// is written before the refcount-table entry that points at it. When the table covers no free
+// cluster any more it grows (see grow_table()); past QEMU's 8 MiB cap allocation gets -ENOSPC.
 //
 // Not thread-safe: the owning driver calls it under its metadata mutex.
 #pragma once
@@ -38,6 +38,7 @@ public:
 private:
     int set(uint64_t cluster_index, uint64_t count);
     int create_refblock(uint64_t table_index, uint64_t at_cluster);
+    int grow_table();
     bool is_protected(uint64_t cluster_index) const;
 
     const HostFile& file_;
@@ -45,11 +46,12 @@ private:
     const uint32_t cluster_bits_;
     const uint32_t refcount_order_;
     const uint64_t refblock_entries_;
-    const uint64_t table_offset_;
+    uint64_t table_offset_;        // where the refcount table is (moves when it grows)
     std::vector<uint64_t> table_;  // the refcount table (host offsets of refcount blocks, 0 = none)
     Qcow2TableCache blocks_;       // refcount blocks
     uint64_t free_hint_ = 0;       // no free cluster below this index
-    std::vector<std::pair<uint64_t, uint64_t>> protected_;  // [first, end) cluster indices
+    std::vector<std::pair<uint64_t, uint64_t>> protected_;  // [first, end) cluster indices, besides
+                                                            // the refcount table's own clusters
 };
 
 }  // namespace locklab

@@ -172,3 +172,22 @@ TEST_CASE("BlockBackend: destroying it waits for the requests in flight", "[bloc
     CHECK(c.count() == 5);
     opener.join();
 }
+
+TEST_CASE("BlockBackend: destroyed from a thread that may not drain, it still waits for its requests", "[block][backend]")
+{
+    IOThread io("blk-io4");
+    auto drv = std::make_unique<MemoryDisk>(1 << 20);
+    Gate& gate = drv->gate;
+    gate.close();
+    std::vector<uint8_t> buf(512);
+    Completions c;
+    std::thread opener;
+    std::thread other([&] {  // neither the IOThread nor the main loop
+        BlockBackend blk("d4", std::move(drv), io.context());
+        for (int i = 0; i < 3; ++i) blk.read(0, IoVector{std::span<uint8_t>(buf)}, c.make());
+        opener = open_later(gate, 30ms);
+    });
+    other.join();
+    CHECK(c.count() == 3);
+    opener.join();
+}

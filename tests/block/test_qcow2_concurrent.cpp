@@ -46,13 +46,14 @@ TEST_CASE("qcow2: concurrent writes and reads through a BlockBackend in an IOThr
         CHECK(ok.load() == kSlots);
 
         std::vector<uint8_t> back(kDisk);
-        std::atomic<int> read_ret{1};
+        std::atomic<int> read_ret{1}, flush_ret{1};
         run_in_context(io.context(), [&] {
-            blk.flush([](int) {});
+            blk.flush([&](int ret) { flush_ret = ret; });
             blk.read(0, IoVector{std::span<uint8_t>(back)}, [&](int ret) { read_ret = ret; });
         });
-        REQUIRE(eventually([&] { return read_ret.load() != 1; }, std::chrono::seconds(60)));
+        REQUIRE(eventually([&] { return read_ret.load() != 1 && flush_ret.load() != 1; }, std::chrono::seconds(60)));
         CHECK(read_ret.load() == 0);
+        CHECK(flush_ret.load() == 0);
         CHECK(back == model);
     }
     CHECK(qemu_check(dir.file("top.qcow2")) == 0);

@@ -5,6 +5,7 @@
 #include <random>
 
 #include "block/block_driver.h"
+#include "block/qcow2_format.h"
 #include "block_test_util.h"
 
 using namespace locklab;
@@ -190,5 +191,33 @@ TEST_CASE("qcow2: writing never rewrites the header cluster: extensions and back
     const auto after = read_file(img);
     REQUIRE(after.size() > before.size());
     CHECK(std::equal(before.begin(), before.begin() + 65536, after.begin()));
+    CHECK(qemu_check(img) == 0);
+}
+
+TEST_CASE("qcow2: filling an image with small clusters grows the refcount table, and qemu-img agrees with the result",
+          "[block][qcow2]")
+{
+    REQUIRE_QEMU_IMG();
+    // One refcount-table cluster covers 8 MiB of file at 512-byte clusters and 16-bit refcounts,
+    // 2 MiB with 64-bit ones: 12 MiB of data needs one, then several growths.
+    const std::string opts = GENERATE(as<std::string>{}, "cluster_size=512", "cluster_size=512,refcount_bits=64");
+    constexpr uint64_t kBig = 16 << 20, kData = 12 << 20;
+    TempDir dir;
+    const std::string img = dir.file("small-clusters.qcow2");
+    REQUIRE(run("qemu-img create -f qcow2 -o " + opts + " " + img + " 16M") == 0);
+    std::vector<uint8_t> model(kBig, 0);
+    {
+        auto drv = open_block_driver(img, {"qcow2", false});
+        for (uint64_t off = 0; off < kData; off += 1 << 20)
+            REQUIRE(write_both(*drv, model, off + 7, pattern(off + 7, 1 << 20, static_cast<unsigned>(off >> 20))) == 0);
+        CHECK(read_all(*drv) == model);
+    }
+    CHECK(qcow2::load_be32(&read_file(img)[56]) > 1);  // refcount_table_clusters: it did grow
+    CHECK(qemu_check(img) == 0);
+    CHECK(qemu_contents(dir, img) == model);
+    auto again = open_block_driver(img, {"qcow2", false});  // the moved table is where the header says
+    REQUIRE(write_both(*again, model, kBig - 4096, pattern(kBig - 4096, 4096, 77)) == 0);
+    CHECK(read_all(*again) == model);
+    again.reset();
     CHECK(qemu_check(img) == 0);
 }
