@@ -23,15 +23,31 @@ constexpr uint64_t kDiskSize = 64 * 1024;
 constexpr hwaddr kHeader = GuestDriver::kData, kBuf = GuestDriver::kData + 0x1000, kStatus = GuestDriver::kData + 0x8000;
 
 struct BlkBench {
+    // On a 64 KiB MemoryDisk.
     explicit BlkBench(bool legacy, AioContext& ctx = main_context(), bool read_only = false, bool zeroing = true,
                       VirtioBlkConfig cfg = {})
+        : BlkBench(legacy, std::make_unique<MemoryDisk>(kDiskSize, read_only, zeroing), ctx, cfg)
+    {
+    }
+    // On any driver (`disk` is set only for a MemoryDisk).
+    BlkBench(bool legacy, std::unique_ptr<BlockDriver> driver, AioContext& ctx = main_context(), VirtioBlkConfig cfg = {})
         : rig(legacy), guest(rig, legacy)
     {
-        auto d = std::make_unique<MemoryDisk>(kDiskSize, read_only, zeroing);
-        disk = d.get();
-        backend = std::make_shared<BlockBackend>("d0", std::move(d), ctx);
+        disk = dynamic_cast<MemoryDisk*>(driver.get());
+        backend = std::make_shared<BlockBackend>("d0", std::move(driver), ctx);
         blk = make_object<VirtioBlk>(backend, rig.as, cfg);
         rig.mmio().plug(Ref<VirtioDevice>(blk.get()));
+    }
+    // One read held in the driver (the gate closed until `release_after` on another thread).
+    std::thread hold_read_in_flight(std::chrono::milliseconds release_after)
+    {
+        disk->gate.close();
+        submit(kTIn, 0, 512, true);
+        REQUIRE(poll_until(main_context(), [&] { return disk->gate.waiting() == 1; }));
+        return std::thread([this, release_after] {
+            std::this_thread::sleep_for(release_after);
+            disk->gate.open();
+        });
     }
     // Submits one request (header, optional data, status) without waiting.
     void submit(uint32_t type, uint64_t sector, uint32_t data_len, bool device_writes_data)
@@ -269,14 +285,7 @@ TEST_CASE("Unplugging virtio-blk with a request in flight completes it first, th
     const bool in_iothread = GENERATE(false, true);
     BlkBench b(true, in_iothread ? io.context() : main_context());
     REQUIRE(b.guest.init() & kStatusDriverOk);
-    b.disk->gate.close();
-    b.submit(kTIn, 0, 512, true);
-    REQUIRE(poll_until(main_context(), [&] { return b.disk->gate.waiting() == 1; }));
-
-    std::thread opener([&] {
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
-        b.disk->gate.open();
-    });
+    std::thread opener = b.hold_read_in_flight(std::chrono::milliseconds(50));
     Ref<VirtioDevice> gone = b.rig.mmio().unplug();  // drains: waits for the request
     opener.join();
     REQUIRE(gone);
@@ -298,13 +307,7 @@ TEST_CASE("Moving virtio-blk between the main loop and an IOThread loses no requ
     b.disk->fill(0, pattern(512, 77));
 
     // A request in flight while the move starts: the drained section waits for it.
-    b.disk->gate.close();
-    b.submit(kTIn, 0, 512, true);
-    REQUIRE(poll_until(main_context(), [&] { return b.disk->gate.waiting() == 1; }));
-    std::thread opener([&] {
-        std::this_thread::sleep_for(std::chrono::milliseconds(30));
-        b.disk->gate.open();
-    });
+    std::thread opener = b.hold_read_in_flight(std::chrono::milliseconds(30));
     b.blk->move_to_context(io.context());
     opener.join();
     CHECK(b.guest.used_idx() == 1);
@@ -328,6 +331,7 @@ TEST_CASE("Moving virtio-blk between the main loop and an IOThread loses no requ
 TEST_CASE("virtio-blk on real images: a raw file and a qcow2 made by qemu-img, checked by qemu-img", "[virtio][blk][image]")
 {
     const std::string format = GENERATE(as<std::string>{}, "raw", "qcow2");
+    const auto data = pattern(4096, 17);
     TempFile image;
     if (format == "raw") {
         REQUIRE(truncate(image.path().c_str(), kDiskSize) == 0);
@@ -335,34 +339,17 @@ TEST_CASE("virtio-blk on real images: a raw file and a qcow2 made by qemu-img, c
         const std::string create = "qemu-img create -q -f qcow2 " + image.path() + " " + std::to_string(kDiskSize);
         REQUIRE(std::system(create.c_str()) == 0);
     }
-    VirtioRig rig(false);
-    GuestDriver guest(rig, false);
-    auto backend = std::make_shared<BlockBackend>("img0", open_block_driver(image.path(), {format, false}), main_context());
-    rig.mmio().plug(make_object<VirtioBlk>(backend, rig.as));
-    REQUIRE(guest.init() & kStatusDriverOk);
-
-    auto request = [&](uint32_t type, uint64_t sector, uint32_t len, bool writes) {
-        uint8_t header[16] = {};
-        std::memcpy(header, &type, 4);
-        std::memcpy(header + 8, &sector, 8);
-        std::memcpy(rig.host(kHeader), header, 16);
-        std::vector<GuestDriver::Buffer> bufs{{kHeader, 16, false}};
-        if (len) bufs.push_back({kBuf, len, writes});
-        bufs.push_back({kStatus, 1, true});
-        const uint16_t before = guest.used_idx();
-        guest.submit(bufs);
-        REQUIRE(guest.wait_used(uint16_t(before + 1)));
-        return *rig.host(kStatus);
-    };
-    const auto data = pattern(4096, 17);
-    std::memcpy(rig.host(kBuf), data.data(), data.size());
-    CHECK(request(kTOut, 8, 4096, false) == kSOk);
-    CHECK(request(kTFlush, 0, 0, false) == kSOk);
-    std::memset(rig.host(kBuf), 0, 8192);
-    CHECK(request(kTIn, 0, 8192, true) == kSOk);
-    CHECK(std::all_of(rig.host(kBuf), rig.host(kBuf) + 4096, [](uint8_t x) { return x == 0; }));
-    CHECK(std::memcmp(rig.host(kBuf + 4096), data.data(), 4096) == 0);
-    rig.mmio().unplug();
+    {
+        BlkBench b(false, open_block_driver(image.path(), {format, false}));
+        REQUIRE(b.guest.init() & kStatusDriverOk);
+        std::memcpy(b.rig.host(kBuf), data.data(), data.size());
+        CHECK(b.request(kTOut, 8, 4096, false) == kSOk);
+        CHECK(b.request(kTFlush, 0, 0, false) == kSOk);
+        std::memset(b.rig.host(kBuf), 0xee, 8192);
+        CHECK(b.request(kTIn, 0, 8192, true) == kSOk);
+        CHECK(std::all_of(b.rig.host(kBuf), b.rig.host(kBuf) + 4096, [](uint8_t x) { return x == 0; }));
+        CHECK(std::memcmp(b.rig.host(kBuf + 4096), data.data(), 4096) == 0);
+    }  // unplugged, the image closed
 
     if (format == "raw") {
         const std::string bytes = image.contents();

@@ -1,132 +1,24 @@
-// Shared pieces of the virtio tests: an in-memory BlockDriver whose calls can be held at a gate
-// (to keep requests in flight), a rig with guest RAM and one virtio-mmio transport mapped at slot
-// 0, and a small guest-side driver that speaks the transport's registers and a split virtqueue in
+// Shared pieces of the virtio tests: a rig with guest RAM and one virtio-mmio transport mapped at
+// slot 0, and a small guest-side driver that speaks the transport's registers and a split virtqueue in
 // that RAM, the way a bare-metal guest would.
 #pragma once
 
 #include <catch2/catch.hpp>
 
-#include <cerrno>
 #include <chrono>
-#include <condition_variable>
 #include <cstring>
-#include <mutex>
 #include <thread>
 #include <vector>
 
 #include "block/block_backend.h"
-#include "block/io_vector.h"
 #include "devices/virtio_defs.h"
 #include "devices/virtio_mmio.h"
 #include "locking/rcu.h"
 #include "loop/main_loop.h"
+#include "tests/block/memory_disk.h"  // MemoryDisk, Gate: the in-memory gated driver
 #include "tests/devices/device_fixture.h"
 
 namespace locklab::test {
-
-// Driver calls wait here while it is closed.
-class Gate {
-public:
-    void close() { std::lock_guard lk(m_); open_ = false; }
-    void open()
-    {
-        {
-            std::lock_guard lk(m_);
-            open_ = true;
-        }
-        cv_.notify_all();
-    }
-    void pass()
-    {
-        std::unique_lock lk(m_);
-        ++waiting_;
-        cv_.wait(lk, [&] { return open_; });
-        --waiting_;
-    }
-    unsigned waiting()
-    {
-        std::lock_guard lk(m_);
-        return waiting_;
-    }
-
-private:
-    std::mutex m_;
-    std::condition_variable cv_;
-    bool open_ = true;      // protected by m_
-    unsigned waiting_ = 0;  // protected by m_
-};
-
-// An in-memory disk; every call first passes the gate. Counts flushes; optionally read-only and
-// with discard/write-zeroes.
-class MemoryDisk final : public BlockDriver {
-public:
-    MemoryDisk(size_t size, bool read_only = false, bool zeroing = true)
-        : bytes_(size, 0), read_only_(read_only), zeroing_(zeroing)
-    {
-    }
-    const char* format_name() const override { return "memory"; }
-    uint64_t length() const override { return bytes_.size(); }
-    bool read_only() const override { return read_only_; }
-    int read(uint64_t offset, const IoVector& iov) override
-    {
-        gate.pass();
-        std::lock_guard lk(m_);
-        if (!range_in_disk(offset, iov_size(iov), length())) return -EINVAL;
-        iov_from_buffer(iov, bytes_.data() + offset);
-        return 0;
-    }
-    int write(uint64_t offset, const IoVector& iov) override
-    {
-        gate.pass();
-        std::lock_guard lk(m_);
-        if (read_only_) return -EROFS;
-        if (!range_in_disk(offset, iov_size(iov), length())) return -EINVAL;
-        iov_to_buffer(iov, bytes_.data() + offset);
-        return 0;
-    }
-    int flush() override
-    {
-        gate.pass();
-        std::lock_guard lk(m_);
-        ++flushes_;
-        return 0;
-    }
-    int write_zeroes(uint64_t offset, uint64_t bytes, bool) override { return zero(offset, bytes); }
-    int discard(uint64_t offset, uint64_t bytes) override { return zero(offset, bytes); }
-
-    std::vector<uint8_t> contents()
-    {
-        std::lock_guard lk(m_);
-        return bytes_;
-    }
-    void fill(uint64_t offset, const std::vector<uint8_t>& data)
-    {
-        std::lock_guard lk(m_);
-        std::memcpy(bytes_.data() + offset, data.data(), data.size());
-    }
-    int flushes()
-    {
-        std::lock_guard lk(m_);
-        return flushes_;
-    }
-
-    Gate gate;
-
-private:
-    int zero(uint64_t offset, uint64_t bytes)
-    {
-        if (!zeroing_) return -ENOTSUP;
-        std::lock_guard lk(m_);
-        if (!range_in_disk(offset, bytes, length())) return -EINVAL;
-        std::memset(bytes_.data() + offset, 0, bytes);
-        return 0;
-    }
-    std::mutex m_;
-    std::vector<uint8_t> bytes_;  // protected by m_
-    int flushes_ = 0;             // protected by m_
-    const bool read_only_;
-    const bool zeroing_;
-};
 
 // Guest RAM at 0x8000_0000 and one transport at the first virtio slot, IRQ line 1 on a fake sink.
 // The test thread is the main loop's home thread.
