@@ -10,7 +10,9 @@
 #include "tests/cpu/asm_helpers.h"
 #include "tests/difftest/generator.h"
 #include "tests/difftest/harness.h"
+#include "tests/difftest/handler.h"
 #include "tests/difftest/layout.h"
+#include "tests/difftest/machine.h"
 #include "tests/difftest/report.h"
 #include "tests/difftest/rvc_encode.h"
 #include "tests/difftest/shrink.h"
@@ -224,6 +226,27 @@ TEST_CASE("a difference report names the seed and lists the reproducer disassemb
     CHECK_THAT(text, Catch::Contains(assembly(c.shrunk.program)));
     CHECK_THAT(text, Catch::Contains(describe_initial_state(c.shrunk.program)));
     CHECK_THAT(text, Catch::Contains("step+mutation"));
+}
+
+}  // namespace locklab::rv::difftest
+
+namespace locklab::rv::difftest {
+
+TEST_CASE("a +kick engine keeps being interrupted by exit requests and still finishes the program", "[difftest]")
+{
+    auto kicked = make_engine("interp+kick");
+    REQUIRE(kicked);
+    CHECK(kicked->name() == "interp+kick");
+    const Program p = generate(7, {.length = 2000});
+    Machine m(p);
+    Hart& h = m.hart();
+    kicked->attach(h);
+    int exit_requests = 0;
+    for (int calls = 0; calls < 100000 && !(h.pc == done_pc() && h.wfi); ++calls) {
+        exit_requests += kicked->run(h, 200) == RunExit::ExitRequest;
+    }
+    CHECK(h.pc == done_pc());
+    CHECK(exit_requests > 0);
 }
 
 }  // namespace locklab::rv::difftest
