@@ -69,7 +69,11 @@ void VirtioDevice::queue_enable(unsigned q, const VirtQueueConfig& cfg) { post({
 void VirtioDevice::queue_disable(unsigned q) { post({Command::Kind::Disable, q, {}}); }
 void VirtioDevice::driver_ok() { post({Command::Kind::DriverOk, 0, {}}); }
 void VirtioDevice::stop() { post({Command::Kind::Stop, 0, {}}); }
-void VirtioDevice::request_reset() { post({Command::Kind::Reset, 0, {}}); }
+void VirtioDevice::request_reset()
+{
+    resets_requested_.fetch_add(1);  // before the command: completions see it at once
+    post({Command::Kind::Reset, 0, {}});
+}
 
 void VirtioDevice::kick(unsigned q)
 {
@@ -135,6 +139,7 @@ void VirtioDevice::apply(const Command& c)
     case Command::Kind::Reset:
         for (VirtQueue& vq : queues_) vq.reset();
         running_ = broken_ = reset_waiting_ = false;
+        ++resets_applied_;
         device_reset();
         break;
     }
@@ -156,6 +161,10 @@ std::optional<VirtQueueElement> VirtioDevice::pop(unsigned q)
 void VirtioDevice::complete(unsigned q, const VirtQueueElement& elem, uint32_t written)
 {
     std::lock_guard lk(ring_mutex_);
+    if (resets_requested_.load() != resets_applied_) {  // the driver reset the device meanwhile
+        request_done();
+        return;
+    }
     VirtQueue& vq = queues_[q];
     vq.push(elem, written);
     if (vq.should_notify())

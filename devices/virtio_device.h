@@ -13,8 +13,10 @@
 //     request completions run there too. It takes neither the transport's device lock nor the BQL.
 // A reset command waits (without blocking anyone: later commands and kicks just stay queued) until
 // every request in flight has completed, then resets the queues and calls device_reset(); so a
-// vCPU writing status 0 with requests in flight never deadlocks, and no old request touches the
-// rings the driver sets up afterwards.
+// vCPU writing status 0 with requests in flight never deadlocks. Requests completing while a reset
+// is requested neither touch the used ring nor interrupt, so no old request shows up in the rings
+// the driver sets up afterwards. (Their data may still land in their buffers until the reset is
+// applied: unlike QEMU, which drains under the BQL, the vCPU does not wait for the backend.)
 //
 // Drained sections (loop/drainable.h; from the main loop or the home thread): drained_begin()
 // detaches the host notifier (commands and kicks stay queued) and waits for in_flight() == 0;
@@ -151,6 +153,7 @@ private:
     std::atomic<uint64_t> driver_features_{0};  // atomic: written by the transport side
     std::atomic<uint32_t> kicked_{0};           // atomic: bit q = queue q notified, not yet handled
     std::atomic<VirtioTransport*> transport_{nullptr};  // atomic: set by plug/unplug while drained
+    std::atomic<uint64_t> resets_requested_{0};  // atomic: bumped by request_reset()
 
     mutable std::mutex commands_mutex_;  // leaf lock: protects commands_
     std::deque<Command> commands_;       // protected by commands_mutex_; consumed by the ring side
@@ -167,6 +170,7 @@ private:
     bool running_ = false;          // DRIVER_OK seen since the last reset
     bool broken_ = false;           // marked broken since the last reset
     bool reset_waiting_ = false;    // a Reset command waits for in-flight requests
+    uint64_t resets_applied_ = 0;   // Reset commands applied; != resets_requested_: one is pending
     AioContextNotifiers::Id context_notifier_ = 0;  // immutable after construction
 };
 

@@ -273,6 +273,9 @@ TEST_CASE("A vCPU writing status 0 with requests in flight neither deadlocks nor
 
     b.disk->gate.open();
     REQUIRE(poll_until(main_context(), [&] { return b.blk->idle() && b.blk->in_flight() == 0; }));
+    CHECK(b.guest.used_idx() == 0);  // the request from before the reset left the rings alone
+    CHECK(b.rig.reg(M::kInterruptStatus) == 0);
+    CHECK_FALSE(b.rig.irq.level(1));
     REQUIRE(b.guest.init() & kStatusDriverOk);
     b.disk->fill(0, pattern(512, 9));
     CHECK(b.request(kTIn, 0, 512, true) == kSOk);
