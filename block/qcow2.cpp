@@ -11,10 +11,12 @@
 //
 // So no table ever points at a cluster whose refcount or contents are not yet in the file: a kill
 // between steps leaves at worst a cluster with a refcount and no reference (a leak, which
-// `qemu-img check` reports and `-r leaks` repairs), never a corruption. The header is never
-// rewritten (no L1 or refcount-table growth); opening read-write only clears the autoclear bits, as
-// the specification asks of a writer that does not maintain what they describe. flush() is
-// fdatasync: the metadata is already in the file.
+// `qemu-img check` reports and `-r leaks` repairs), never a corruption. Growing the refcount table
+// has its own order (Qcow2Refcounts::grow_table). The header is written in two places only: the
+// refcount table's location when it grows, and at a read-write open the autoclear bits, cleared as
+// the specification asks of a writer that does not maintain what they describe; its extensions
+// and the backing file name are never rewritten. The L1 table never grows (the disk is never
+// resized). flush() is fdatasync: the metadata is already in the file.
 #include "block/qcow2.h"
 
 #include <algorithm>
