@@ -140,18 +140,17 @@ std::vector<std::string> differences(const ArchState& a, const ArchState& b, con
         const std::string name = csr_name(a.csrs[i].first);
         add(name.empty() ? fmt::format("csr {:#x}", a.csrs[i].first) : name, a.csrs[i].second, b.csrs[i].second);
     }
-    for (size_t off = 0; off + 8 <= a.ram.size() && off + 8 <= b.ram.size(); off += 8) {
-        uint64_t va, vb;
-        std::memcpy(&va, &a.ram[off], 8);
-        std::memcpy(&vb, &b.ram[off], 8);
-        add(fmt::format("mem[{:#x}]", kRamBase + off), va, vb);
-    }
-    for (size_t off = 0; off + 8 <= a.mmio.size() && off + 8 <= b.mmio.size(); off += 8) {
-        uint64_t va, vb;
-        std::memcpy(&va, &a.mmio[off], 8);
-        std::memcpy(&vb, &b.mmio[off], 8);
-        add(fmt::format("mmio[{:#x}]", kMmio + off), va, vb);
-    }
+    // Memory 8 bytes at a time: `what`[address].
+    const auto words = [&](const char* what, uint64_t base, const std::vector<uint8_t>& ma, const std::vector<uint8_t>& mb) {
+        for (size_t off = 0; off + 8 <= ma.size() && off + 8 <= mb.size(); off += 8) {
+            uint64_t va, vb;
+            std::memcpy(&va, &ma[off], 8);
+            std::memcpy(&vb, &mb[off], 8);
+            add(fmt::format("{}[{:#x}]", what, base + off), va, vb);
+        }
+    };
+    words("mem", kRamBase, a.ram, b.ram);
+    words("mmio", kMmio, a.mmio, b.mmio);
     return out;
 }
 
