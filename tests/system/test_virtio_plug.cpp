@@ -119,3 +119,61 @@ TEST_CASE("moving a drive no virtio-blk device uses is an error", "[system][virt
     CHECK_THROWS_WITH(f.plug->context("io9"), Catch::Contains("iothread 'io9' not found"));
     CHECK(&f.plug->context("main") == &f.main);
 }
+
+TEST_CASE("requests keep completing while a drive moves back and forth between the main loop and an IOThread",
+          "[system][virtio][iothread]")
+{
+    PlugFixture f;
+    auto [slot, dev] = f.add("virtio-blk-device,drive=d0");
+    BlkGuest g = f.guest(slot);
+    g.init();
+    constexpr unsigned kRequests = 300, kWindow = 8, kSectors = 64;
+
+    // A vCPU writes request r's pattern to sector r % kSectors, at most kWindow outstanding, and
+    // checks each request's status before its slot is reused.
+    std::atomic<bool> vcpu_done{false};
+    std::atomic<unsigned> bad_status{0}, failed_notifies{0};
+    std::atomic<bool> stuck{false};
+    std::thread vcpu([&] {
+        const auto deadline = std::chrono::steady_clock::now() + 20s;
+        auto wait_used = [&](unsigned n) {
+            while (g.used_idx() < n)
+                if (std::chrono::steady_clock::now() > deadline) return false;
+                else std::this_thread::yield();
+            return true;
+        };
+        for (unsigned r = 0; r < kRequests && !stuck; ++r) {
+            if (r >= kWindow && !wait_used(r - kWindow + 1)) stuck = true;
+            if (r >= BlkGuest::kSlots && g.status(r - BlkGuest::kSlots) != virtio_blk::kSOk) ++bad_status;
+            g.submit(r, true, r % kSectors);
+            if (!g.notify()) ++failed_notifies;
+        }
+        if (!wait_used(kRequests)) stuck = true;
+        vcpu_done = true;
+    });
+
+    // Meanwhile this thread (the main loop's) moves the drive to io0 and back, serving the main
+    // loop between moves.
+    unsigned moves = 0;
+    while (!vcpu_done) {
+        f.plug->move_drive("d0", moves % 2 == 0 ? f.io0() : f.main);
+        ++moves;
+        const auto serve_until = std::chrono::steady_clock::now() + 2ms;
+        while (!vcpu_done && std::chrono::steady_clock::now() < serve_until)
+            if (!f.main.poll(false)) std::this_thread::sleep_for(100us);
+    }
+    vcpu.join();
+    CHECK_FALSE(stuck);
+    CHECK(bad_status == 0);
+    CHECK(failed_notifies == 0);
+    CHECK(g.used_idx() == kRequests);
+    const std::vector<uint8_t> disk = f.disk0->contents();
+    for (unsigned k = 0; k < kSectors; ++k) {
+        const unsigned last = k + kSectors * ((kRequests - 1 - k) / kSectors);  // the last request to write k
+        INFO("sector " << k << " last written by request " << last);
+        CHECK(std::all_of(disk.begin() + k * kSector, disk.begin() + (k + 1) * kSector,
+                          [&](uint8_t b) { return b == BlkGuest::pattern(last); }));
+    }
+    CHECK(moves >= 2);  // at least there and back again
+    INFO("moves: " << moves);
+}

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstring>
 #include <functional>
 #include <thread>
 
@@ -29,13 +30,16 @@ inline constexpr hwaddr kRam = virt::kDramBase;
 inline constexpr uint64_t kRamSize = 1 << 20;
 inline constexpr uint64_t kSector = virtio_blk::kSectorSize;
 
-// The guest's side: a minimal modern virtio-mmio block driver working on guest RAM through the
-// address space, one queue of 64 entries, request r using descriptors 3r .. 3r+2.
+// The guest's side: a minimal modern virtio-mmio block driver on guest RAM, one queue of 64
+// entries; request r uses request slot r % kSlots (descriptors 3s .. 3s+2 and buffer s), so at
+// most kSlots requests may be outstanding. After init(), submit/notify/status/used_idx use no
+// Catch macros and may run on another thread (a vCPU's), one at a time.
 class BlkGuest {
 public:
     static constexpr uint16_t kQueueSize = 64;
     static constexpr hwaddr kDesc = kRam, kAvail = kRam + 0x1000, kUsed = kRam + 0x2000, kBufs = kRam + 0x10000;
     static constexpr hwaddr kBufStride = 0x400, kData = 16, kStatus = 16 + kSector;
+    static constexpr unsigned kSlots = kQueueSize / 3;
 
     // `ram`: the host address of guest RAM (kRam), for the ring indexes the device also touches.
     BlkGuest(AddressSpace& as, hwaddr base, uint8_t* ram) : as_(as), base_(base), ram_(ram) {}
@@ -44,8 +48,7 @@ public:
     {
         using namespace virtio;
         reg(VirtioMmio::kStatus, 0);
-        const std::vector<uint8_t> zeroes(kBufs - kDesc, 0);  // fresh rings: used idx 0
-        REQUIRE(as_.write_bytes(kDesc, zeroes.data(), zeroes.size()) == MemTx::Ok);
+        std::memset(host(kDesc), 0, kBufs - kDesc);  // fresh rings: used idx 0
         REQUIRE(read_reg(as_, base_ + VirtioMmio::kDeviceId, 4) == kIdBlock);
         reg(VirtioMmio::kStatus, kStatusAcknowledge | kStatusDriver);
         reg(VirtioMmio::kDriverFeaturesSel, 1);
@@ -69,47 +72,48 @@ public:
     // Queues request r: write (the sector filled with r's pattern) or read of `sector`.
     void submit(unsigned r, bool write, uint64_t sector)
     {
-        REQUIRE(3 * r + 2 < kQueueSize);
-        const hwaddr buf = kBufs + r * kBufStride;
+        const unsigned s = r % kSlots;
+        const hwaddr buf = buffer(r);
         const uint32_t type = write ? virtio_blk::kTOut : virtio_blk::kTIn;
         put(buf, 4, type);
         put(buf + 4, 4, 0);
         put(buf + 8, 8, sector);
-        std::vector<uint8_t> data(kSector, write ? pattern(r) : 0);
-        REQUIRE(as_.write_bytes(buf + kData, data.data(), data.size()) == MemTx::Ok);
+        std::memset(host(buf + kData), write ? pattern(r) : 0, kSector);
         put(buf + kStatus, 1, 0xff);
-        descriptor(3 * r, buf, 16, virtio::kDescFNext, 3 * r + 1);
-        descriptor(3 * r + 1, buf + kData, kSector, uint16_t(virtio::kDescFNext | (write ? 0 : virtio::kDescFWrite)),
-                   3 * r + 2);
-        descriptor(3 * r + 2, buf + kStatus, 1, virtio::kDescFWrite, 0);
-        put(kAvail + 4 + 2 * (avail_idx_ % kQueueSize), 2, 3 * r);
+        descriptor(3 * s, buf, 16, virtio::kDescFNext, 3 * s + 1);
+        descriptor(3 * s + 1, buf + kData, kSector, uint16_t(virtio::kDescFNext | (write ? 0 : virtio::kDescFWrite)),
+                   3 * s + 2);
+        descriptor(3 * s + 2, buf + kStatus, 1, virtio::kDescFWrite, 0);
+        put(kAvail + 4 + 2 * (avail_idx_ % kQueueSize), 2, 3 * s);
         ++avail_idx_;
         ring_index(kAvail + 2).store(avail_idx_, std::memory_order_release);
     }
-    void notify() { reg(VirtioMmio::kQueueNotify, 0); }
+    // QueueNotify; false if the access failed.
+    bool notify() { return as_.write(base_ + VirtioMmio::kQueueNotify, 4, 0) == MemTx::Ok; }
 
     uint16_t used_idx() { return ring_index(kUsed + 2).load(std::memory_order_acquire); }
-    uint8_t status(unsigned r) { return uint8_t(get(kBufs + r * kBufStride + kStatus, 1)); }
+    uint8_t status(unsigned r) { return uint8_t(get(buffer(r) + kStatus, 1)); }
     // Whether request r's data buffer holds request `w`'s pattern in every byte.
     bool data_is(unsigned r, unsigned w)
     {
-        std::vector<uint8_t> data(kSector);
-        REQUIRE(as_.read_bytes(kBufs + r * kBufStride + kData, data.data(), data.size()) == MemTx::Ok);
-        return std::all_of(data.begin(), data.end(), [&](uint8_t b) { return b == pattern(w); });
+        const uint8_t* data = host(buffer(r) + kData);
+        return std::all_of(data, data + kSector, [&](uint8_t b) { return b == pattern(w); });
     }
     static uint8_t pattern(unsigned r) { return uint8_t(0x40 + r); }
 
 private:
     std::atomic_ref<uint16_t> ring_index(hwaddr addr)
     {
-        return std::atomic_ref<uint16_t>(*reinterpret_cast<uint16_t*>(ram_ + (addr - kRam)));
+        return std::atomic_ref<uint16_t>(*reinterpret_cast<uint16_t*>(host(addr)));
     }
     void reg(hwaddr offset, uint32_t v) { write_reg(as_, base_ + offset, 4, v); }
-    void put(hwaddr addr, unsigned size, uint64_t v) { REQUIRE(as_.write_bytes(addr, &v, size) == MemTx::Ok); }
+    static hwaddr buffer(unsigned r) { return kBufs + (r % kSlots) * kBufStride; }
+    uint8_t* host(hwaddr addr) { return ram_ + (addr - kRam); }
+    void put(hwaddr addr, unsigned size, uint64_t v) { std::memcpy(host(addr), &v, size); }
     uint64_t get(hwaddr addr, unsigned size)
     {
         uint64_t v = 0;
-        REQUIRE(as_.read_bytes(addr, &v, size) == MemTx::Ok);
+        std::memcpy(&v, host(addr), size);
         return v;
     }
     void descriptor(unsigned i, hwaddr addr, uint32_t len, uint16_t flags, unsigned next)
