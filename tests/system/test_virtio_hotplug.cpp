@@ -114,12 +114,8 @@ TEST_CASE("a surprise hot-unplug of a virtio-blk device in an IOThread completes
         g.notify();
         REQUIRE(wait_until([&] { return f.gate->waiting() > 0; }));  // io0 took them to the driver
         f.mgr->device_del("blk1", true, f.on_removed());
-        std::thread opener([&] {
-            std::this_thread::sleep_for(50ms);
-            f.gate->open();
-        });
+        std::jthread opener = open_gate_later(*f.gate);
         REQUIRE(wait_until([&] { return f.removed; }, &f.main));  // the removal drains: the gate opens
-        opener.join();
         CHECK(f.result.surprise);
         CHECK(g.used_idx() == 6);
         for (unsigned r = 0; r < 6; ++r) CHECK(g.status(r) == virtio_blk::kSOk);

@@ -73,12 +73,8 @@ TEST_CASE("moving a virtio-blk drive between the main loop and an IOThread with 
     for (unsigned r = 0; r < 8; ++r) g.submit(r, true, r);
     g.notify();
     REQUIRE(wait_until([&] { return f.gate->waiting() > 0; }, &f.main));  // the ring side runs in main
-    std::thread opener([&] {
-        std::this_thread::sleep_for(50ms);
-        f.gate->open();
-    });
-    f.plug->move_drive("d0", f.io0());
-    opener.join();
+    std::jthread opener = open_gate_later(*f.gate);
+    f.plug->move_drive("d0", f.io0());  // returns once the gate opened and all 8 completed
     CHECK(g.used_idx() == 8);  // every request in flight completed before the move finished
     for (unsigned r = 0; r < 8; ++r) CHECK(g.status(r) == virtio_blk::kSOk);
     CHECK(&dev->aio_context() == &f.io0());
@@ -98,12 +94,8 @@ TEST_CASE("moving a virtio-blk drive between the main loop and an IOThread with 
     for (unsigned r = 12; r < 16; ++r) g.submit(r, true, r);
     g.notify();
     REQUIRE(wait_until([&] { return f.gate->waiting() > 0; }));  // io0 serves the ring
-    std::thread opener2([&] {
-        std::this_thread::sleep_for(50ms);
-        f.gate->open();
-    });
+    std::jthread opener2 = open_gate_later(*f.gate);
     f.plug->move_drive("d0", f.main);
-    opener2.join();
     CHECK(g.used_idx() == 16);
     CHECK(&dev->aio_context() == &f.main);
     for (unsigned r = 16; r < 20; ++r) g.submit(r, false, r - 4);

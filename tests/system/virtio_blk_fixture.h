@@ -142,6 +142,16 @@ inline bool wait_until(const std::function<bool()>& cond, AioContext* serve = nu
     return cond();
 }
 
+// Opens `gate` from another thread 50 ms from now (joined when the result goes): for a drained
+// section the calling thread waits in while the driver holds requests at the gate.
+inline std::jthread open_gate_later(Gate& gate)
+{
+    return std::jthread([&gate] {
+        std::this_thread::sleep_for(50ms);
+        gate.open();
+    });
+}
+
 struct PlugFixture {
     std::unique_ptr<MemoryRegion> ram = MemoryRegion::make_ram("ram", kRamSize);  // outlives `as`
     AddressSpace as{"virtio-plug-test"};
