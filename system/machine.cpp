@@ -52,6 +52,7 @@ Machine::Machine(MachineConfig cfg) : cfg_(std::move(cfg)), main_ctx_(main_conte
     if (cfg_.threads == ThreadMode::Single) set_virtual_clock([this] { return virtual_ns_.load(std::memory_order_relaxed); });
 
     for (unsigned i = 0; i < cfg_.smp; ++i) harts_.push_back(std::make_unique<rv::Hart>(i, as_));
+    hart_kick_ = std::make_unique<HartReaderKick>(harts_);
     std::vector<IrqSink*> sinks;
     for (auto& h : harts_) sinks.push_back(h.get());
 

@@ -21,6 +21,7 @@
 #include "system/hotplug_script.h"
 #include "system/drives.h"
 #include "system/machine_config.h"
+#include "system/vcpu_flush.h"
 #include "system/virtio_blk_plug.h"
 
 namespace locklab {
@@ -62,6 +63,7 @@ private:
     IOThreadRegistry iothreads_;
     std::unique_ptr<DriveRegistry> drives_;  // -drive; main thread
     std::vector<std::unique_ptr<rv::Hart>> harts_;
+    std::unique_ptr<HartReaderKick> hart_kick_;  // grace periods kick the harts out of run()
     std::unique_ptr<VirtBoard> board_;
     std::unique_ptr<VirtioBlkPlug> virtio_plug_;            // main thread
     std::unique_ptr<HotplugManager> hotplug_;               // main thread (main_ctx_'s home)

@@ -2,6 +2,8 @@
 
 #include <atomic>
 
+#include "locking/rcu.h"
+
 namespace locklab {
 
 void flush_all_harts(const std::vector<std::unique_ptr<rv::Hart>>& harts, std::function<void()> done)
@@ -24,5 +26,16 @@ void flush_all_harts(const std::vector<std::unique_ptr<rv::Hart>>& harts, std::f
         });
     }
 }
+
+HartReaderKick::HartReaderKick(const std::vector<std::unique_ptr<rv::Hart>>& harts)
+{
+    std::vector<rv::Hart*> kicked;
+    for (const auto& h : harts) kicked.push_back(h.get());
+    id_ = rcu_add_reader_kick([kicked = std::move(kicked)] {
+        for (rv::Hart* h : kicked) h->kick();
+    });
+}
+
+HartReaderKick::~HartReaderKick() { rcu_remove_reader_kick(id_); }
 
 }  // namespace locklab
