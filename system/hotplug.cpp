@@ -214,15 +214,20 @@ void HotplugManager::finish_removal(const std::string& id)
     auto it = devices_.find(id);
     if (it == devices_.end()) return;
     Plugged& p = it->second;
+    const auto flushed = std::chrono::steady_clock::now();
     {
         BqlUnlockGuard unlocked;  // readers we wait for may need the BQL (locking/rcu.h)
         rcu_synchronize();        // 3. no reader still holds a view listing the device
     }
+    const auto grace_period_over = std::chrono::steady_clock::now();
     quiesce_and_unrealize(p);                             // 4, 5.
     if (controller_) controller_->slot_removed(p.slot);  // 6.
     const auto now = std::chrono::steady_clock::now();
     Device* const device = p.dev ? static_cast<Device*>(p.dev.get()) : p.virtio.get();
     DeviceDelResult r{id, p.surprise, now - p.del_called, now - p.removal_started, device};
+    r.flush = flushed - p.removal_started;
+    r.grace_period = grace_period_over - flushed;
+    r.unrealize = now - grace_period_over;
     DelDone on_done = std::move(p.on_done);
     Ref<MmioDevice> dev = std::move(p.dev);
     Ref<VirtioDevice> virtio = std::move(p.virtio);

@@ -61,6 +61,9 @@ struct DeviceDelResult {
     std::chrono::nanoseconds total{0};    // from device_del to completion (includes the guest's part)
     std::chrono::nanoseconds removal{0};  // from the start of the removal (surprise or EJECT) to completion
     Device* device = nullptr;             // unrealized; valid during the callback only
+    // Where `removal` went, by step of the removal (see above): 1-2 unmap and flush every vCPU, until
+    // the main loop picks the removal up again; 3 the grace period; 4-5 drain and unrealize.
+    std::chrono::nanoseconds flush{0}, grace_period{0}, unrealize{0};
 };
 
 class HotplugManager {
