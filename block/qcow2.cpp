@@ -44,15 +44,18 @@ uint64_t file_size_of(const HostFile& f)
 // L2 tables kept in memory: about 8 MiB of them (at 64 KiB clusters they map 64 GiB).
 size_t l2_cache_tables(uint64_t cluster_size) { return std::max<size_t>(8, (8u << 20) / cluster_size); }
 
-// Calls fn(pos, n, done) for each piece [pos, pos + n) of [offset, offset + total) that lies in one
-// cluster (`done`: bytes before it); stops at the first negative return.
+// Walks [offset, offset + total) from cluster to cluster: fn(pos, n, done) gets the piece
+// [pos, pos + n) up to the end of pos's cluster (`done`: bytes before it) and returns how many
+// bytes it handled (n, or more when it merged following clusters) or a negative errno, which
+// ends the walk.
 template <class Fn>
 int for_each_cluster_piece(uint64_t offset, uint64_t total, uint64_t cluster_size, Fn&& fn)
 {
     for (uint64_t done = 0; done < total;) {
         const uint64_t pos = offset + done, n = std::min(cluster_size - (pos & (cluster_size - 1)), total - done);
-        if (const int ret = fn(pos, n, done); ret < 0) return ret;
-        done += n;
+        const int64_t handled = fn(pos, n, done);
+        if (handled < 0) return static_cast<int>(handled);
+        done += static_cast<uint64_t>(handled);
     }
     return 0;
 }
@@ -186,21 +189,44 @@ int Qcow2Driver::read(uint64_t offset, const IoVector& iov)
 {
     const uint64_t total = iov_size(iov), cs = header_.cluster_size();
     if (!range_in_disk(offset, total, length())) return -EINVAL;
-    return for_each_cluster_piece(offset, total, cs, [&](uint64_t pos, uint64_t n, uint64_t done) {
-        const IoVector part = iov_slice(iov, done, n);
+    return for_each_cluster_piece(offset, total, cs, [&](uint64_t pos, uint64_t n, uint64_t done) -> int64_t {
         Mapping m;
         std::unique_lock lk(meta_);
         if (const int ret = lookup(pos >> header_.cluster_bits, m); ret < 0) return ret;
-        if (m.kind != Mapping::Compressed) {
+        if (m.kind == Mapping::Normal) {
+            const uint64_t run = contiguous_run(pos, n, total - done, m, false);
             lk.unlock();  // data clusters stay mapped where they are: no lock for the data I/O
-            return read_cluster_part(pos, m, part);
+            const int ret = file_->preadv(m.host + (pos & (cs - 1)), iov_slice(iov, done, run));
+            return ret < 0 ? ret : static_cast<int64_t>(run);
         }
-        // Under meta_: a concurrent overwrite frees the compressed sectors once it has remapped.
-        std::vector<uint8_t> cluster;
-        if (const int ret = read_compressed(m, cluster); ret < 0) return ret;
-        iov_from_buffer(part, cluster.data() + (pos & (cs - 1)));
-        return 0;
+        const IoVector part = iov_slice(iov, done, n);
+        if (m.kind == Mapping::Compressed) {
+            // Under meta_: a concurrent overwrite frees the compressed sectors once it has remapped.
+            std::vector<uint8_t> cluster;
+            if (const int ret = read_compressed(m, cluster); ret < 0) return ret;
+            iov_from_buffer(part, cluster.data() + (pos & (cs - 1)));
+            return static_cast<int64_t>(n);
+        }
+        lk.unlock();
+        const int ret = read_cluster_part(pos, m, part);
+        return ret < 0 ? ret : static_cast<int64_t>(n);
     });
+}
+
+uint64_t Qcow2Driver::contiguous_run(uint64_t pos, uint64_t n, uint64_t remaining, const Mapping& first, bool writing)
+{
+    const uint64_t cs = header_.cluster_size();
+    const uint64_t first_cluster_start = pos & ~(cs - 1);
+    uint64_t run = n;
+    while (run < remaining) {
+        const uint64_t next_pos = pos + run;  // a cluster start
+        Mapping next;
+        if (lookup(next_pos >> header_.cluster_bits, next) < 0) break;  // the next piece reports it
+        if (next.kind != Mapping::Normal || (writing && !next.copied) || next.host != first.host + (next_pos - first_cluster_start))
+            break;
+        run += std::min(cs, remaining - run);
+    }
+    return run;
 }
 
 int Qcow2Driver::ensure_l2(uint64_t l1_index, uint64_t& l2_offset)
@@ -278,14 +304,18 @@ int Qcow2Driver::write(uint64_t offset, const IoVector& iov)
     if (read_only()) return -EROFS;
     const uint64_t total = iov_size(iov), cs = header_.cluster_size();
     if (!range_in_disk(offset, total, length())) return -EINVAL;
-    return for_each_cluster_piece(offset, total, cs, [&](uint64_t pos, uint64_t n, uint64_t done) {
-        const IoVector part = iov_slice(iov, done, n);
+    return for_each_cluster_piece(offset, total, cs, [&](uint64_t pos, uint64_t n, uint64_t done) -> int64_t {
         Mapping m;
         std::unique_lock lk(meta_);
         if (const int ret = lookup(pos >> header_.cluster_bits, m); ret < 0) return ret;
-        if (!(m.kind == Mapping::Normal && m.copied)) return allocating_write(pos, part, m);
+        if (!(m.kind == Mapping::Normal && m.copied)) {
+            const int ret = allocating_write(pos, iov_slice(iov, done, n), m);
+            return ret < 0 ? ret : static_cast<int64_t>(n);
+        }
+        const uint64_t run = contiguous_run(pos, n, total - done, m, true);
         lk.unlock();  // allocated and ours alone: write in place, in parallel with others
-        return file_->pwritev(m.host + (pos & (cs - 1)), part);
+        const int ret = file_->pwritev(m.host + (pos & (cs - 1)), iov_slice(iov, done, run));
+        return ret < 0 ? ret : static_cast<int64_t>(run);
     });
 }
 
@@ -307,13 +337,16 @@ int Qcow2Driver::write_zeroes(uint64_t offset, uint64_t bytes, bool /*may_unmap*
     if (read_only()) return -EROFS;
     if (!range_in_disk(offset, bytes, length())) return -EINVAL;
     const uint64_t cs = header_.cluster_size();
-    return for_each_cluster_piece(offset, bytes, cs, [&](uint64_t pos, uint64_t n, uint64_t) {
+    return for_each_cluster_piece(offset, bytes, cs, [&](uint64_t pos, uint64_t n, uint64_t) -> int64_t {
+        int ret = 0;
         if (header_.version >= 3 && n == cs) {
             std::lock_guard lk(meta_);
-            return zero_cluster(pos >> header_.cluster_bits);
+            ret = zero_cluster(pos >> header_.cluster_bits);
+        } else {
+            std::vector<uint8_t> zeroes(n, 0);
+            ret = write(pos, IoVector{std::span<uint8_t>(zeroes)});
         }
-        std::vector<uint8_t> zeroes(n, 0);
-        return write(pos, IoVector{std::span<uint8_t>(zeroes)});
+        return ret < 0 ? ret : static_cast<int64_t>(n);
     });
 }
 

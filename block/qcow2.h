@@ -50,6 +50,9 @@ public:
 private:
     struct Mapping;
     int lookup(uint64_t guest_cluster, Mapping& m);                    // meta_ held
+    // Bytes from pos (at most `remaining`) that lie in clusters following `first` in the file
+    // (standard, and COPIED when writing): one host I/O serves them all. meta_ held.
+    uint64_t contiguous_run(uint64_t pos, uint64_t n, uint64_t remaining, const Mapping& first, bool writing);
     int read_cluster_part(uint64_t pos, const Mapping& m, const IoVector& part);
     int read_backing(uint64_t pos, const IoVector& part);
     int read_compressed(const Mapping& m, std::vector<uint8_t>& cluster);  // meta_ held

@@ -54,6 +54,7 @@ TEST_CASE("qcow2: writes through locklab leave an image qemu-img check finds cle
         REQUIRE(write_both(*drv, model, 512, pattern(512, 1024, 1)) == 0);             // inside a cluster
         REQUIRE(write_both(*drv, model, 60000, pattern(60000, 200000, 2)) == 0);      // across clusters
         REQUIRE(write_both(*drv, model, 700, pattern(700, 100, 3)) == 0);             // rewrite in place
+        REQUIRE(write_both(*drv, model, 50000, pattern(50000, 250000, 6)) == 0);      // over allocated runs
         REQUIRE(write_both(*drv, model, kDisk - 3000, pattern(kDisk - 3000, 3000, 4)) == 0);  // at the end
         std::mt19937 rng(7);
         for (int i = 0; i < 200; ++i) {  // scattered: many L2 entries and (small clusters) refcount blocks
