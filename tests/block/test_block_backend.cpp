@@ -154,8 +154,10 @@ TEST_CASE("BlockBackend: move_to_context with requests in flight loses none and 
     CHECK(std::count(c.results.begin(), c.results.end(), 0) == kBefore + kAfter);
 }
 
-TEST_CASE("BlockBackend: destroying it waits for the requests in flight", "[block][backend]")
+TEST_CASE("BlockBackend: destroying it waits for the requests in flight, from the main loop or any other thread",
+          "[block][backend]")
 {
+    const bool from_main_loop = GENERATE(true, false);  // drains, or (may not drain) just waits
     main_context().attach_current_thread();
     IOThread io("blk-io3");
     auto drv = std::make_unique<MemoryDisk>(1 << 20);
@@ -164,30 +166,15 @@ TEST_CASE("BlockBackend: destroying it waits for the requests in flight", "[bloc
     std::vector<uint8_t> buf(512);
     Completions c;
     std::thread opener;
-    {
+    auto use_and_destroy = [&] {
         BlockBackend blk("d3", std::move(drv), io.context());
         for (int i = 0; i < 5; ++i) blk.read(0, IoVector{std::span<uint8_t>(buf)}, c.make());
         opener = open_later(gate, 30ms);
-    }  // the destructor waits until the gate opens and the reads completed
+    };  // the destructor waits until the gate opens and the reads completed
+    if (from_main_loop)
+        use_and_destroy();
+    else
+        std::thread(use_and_destroy).join();
     CHECK(c.count() == 5);
-    opener.join();
-}
-
-TEST_CASE("BlockBackend: destroyed from a thread that may not drain, it still waits for its requests", "[block][backend]")
-{
-    IOThread io("blk-io4");
-    auto drv = std::make_unique<MemoryDisk>(1 << 20);
-    Gate& gate = drv->gate;
-    gate.close();
-    std::vector<uint8_t> buf(512);
-    Completions c;
-    std::thread opener;
-    std::thread other([&] {  // neither the IOThread nor the main loop
-        BlockBackend blk("d4", std::move(drv), io.context());
-        for (int i = 0; i < 3; ++i) blk.read(0, IoVector{std::span<uint8_t>(buf)}, c.make());
-        opener = open_later(gate, 30ms);
-    });
-    other.join();
-    CHECK(c.count() == 3);
     opener.join();
 }
