@@ -3,6 +3,7 @@
 //
 // Format: one action per line; '#' starts a comment; blank lines are ignored.
 //   <ms> add <type>[,KEY=VALUE...]   e.g.  50 add mmio-scratch id=s1 cost=200
+//                                    or    80 add virtio-blk-device id=vd drive=d0 (a -drive of the run)
 //   <ms> del <id> [surprise]         e.g.  120 del s1
 // <ms> is the time from the start of the run on the Virtual clock (instruction-counted under
 // --threads single, so runs repeat exactly); actions may be listed in any order, equal times run in
