@@ -237,16 +237,20 @@ TEST_CASE("a +kick engine keeps being interrupted by exit requests and still fin
     auto kicked = make_engine("interp+kick");
     REQUIRE(kicked);
     CHECK(kicked->name() == "interp+kick");
-    const Program p = generate(7, {.length = 2000});
-    Machine m(p);
-    Hart& h = m.hart();
-    kicked->attach(h);
+    // Whether a kick lands inside a run() depends on the host scheduler: run programs until some have.
     int exit_requests = 0;
-    for (int calls = 0; calls < 100000 && !(h.pc == done_pc() && h.wfi); ++calls) {
-        exit_requests += kicked->run(h, 200) == RunExit::ExitRequest;
+    for (uint64_t seed = 7; seed < 40 && exit_requests < 10; ++seed) {
+        const Program p = generate(seed, {.length = 2000});
+        Machine m(p);
+        Hart& h = m.hart();
+        kicked->attach(h);
+        for (int calls = 0; calls < 100000 && !(h.pc == done_pc() && h.wfi); ++calls) {
+            exit_requests += kicked->run(h, 200) == RunExit::ExitRequest;
+        }
+        INFO("seed " << seed);
+        CHECK(h.pc == done_pc());
     }
-    CHECK(h.pc == done_pc());
-    CHECK(exit_requests > 0);
+    CHECK(exit_requests >= 10);
 }
 
 }  // namespace locklab::rv::difftest
