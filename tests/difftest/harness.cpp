@@ -50,7 +50,8 @@ Verdict compare(const Program& p, Engine& a, Engine& b)
 
 Verdict compare_isolated(const Program& p, Engine& a, Engine& b)
 {
-    enum : uint8_t { kSame = 0, kDiffer = 1, kInvalid = 2 };
+    // Exit codes of the child; any other status is a crash (a signal, or a sanitizer's exit code 1).
+    enum : uint8_t { kSame = 0, kDiffer = 3, kInvalid = 4 };
     int stage[2];
     if (pipe(stage) != 0) return compare(p, a, b);
     const pid_t child = fork();
@@ -59,8 +60,10 @@ Verdict compare_isolated(const Program& p, Engine& a, Engine& b)
         close(stage[1]);
         return compare(p, a, b);
     }
-    if (child == 0) {  // the child: report each engine as it starts, exit with the outcome
+    if (child == 0) {  // the child: report when A is done, exit with the outcome
         close(stage[0]);
+        // A crash is the parent's to report: no inherited handlers (a test framework's, say).
+        for (int sig : {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT}) std::signal(sig, SIG_DFL);
         const ArchState sa = run_program(p, a);
         if (!sa.finished) _exit(kInvalid);
         // A is done: tell the parent (and how many instructions it ran) before B starts.
@@ -75,21 +78,21 @@ Verdict compare_isolated(const Program& p, Engine& a, Engine& b)
     int status = 0;
     while (waitpid(child, &status, 0) < 0) {
     }
-    if (WIFEXITED(status)) {
-        const int code = WEXITSTATUS(status);
-        if (code == kInvalid) return Verdict{};
-        if (code == kSame) {
-            Verdict same{.valid = true};
-            same.a.instret = instret_a;
-            return same;
-        }
-        return compare(p, a, b);  // the difference in detail (neither engine crashed on it)
+    const int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    if (code == kInvalid) return Verdict{};
+    if (code == kSame) {
+        Verdict same{.valid = true};
+        same.a.instret = instret_a;
+        return same;
     }
+    if (code == kDiffer) return compare(p, a, b);  // the difference in detail (no engine crashed on it)
     Verdict v;
     v.valid = v.differ = true;
-    const int sig = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
-    v.differences.push_back(fmt::format("host crash: signal {} ({}) while running engine {}", sig, strsignal(sig),
-                                        a_done ? b.name() : a.name()));
+    const std::string how = WIFSIGNALED(status)
+                                ? fmt::format("signal {} ({})", WTERMSIG(status), strsignal(WTERMSIG(status)))
+                                : fmt::format("exit status {}", code);
+    v.differences.push_back(
+        fmt::format("host crash: {} while running engine {}", how, a_done ? b.name() : a.name()));
     return v;
 }
 

@@ -24,8 +24,9 @@ struct Verdict {
 Verdict compare(const Program& p, Engine& a, Engine& b);
 
 // compare() in a forked child, so that an engine that crashes the host process (a wild host access,
-// an abort) is reported as a difference ("host crash: signal N in engine X") instead of ending the
-// tester. Otherwise the same verdict as compare().
+// an abort, a sanitizer report) is reported as a difference ("host crash: signal 11 (...) while
+// running engine X", or "exit status 1" for ASan) instead of ending the tester. Otherwise the same
+// verdict as compare().
 Verdict compare_isolated(const Program& p, Engine& a, Engine& b);
 
 }  // namespace locklab::rv::difftest

@@ -254,3 +254,32 @@ TEST_CASE("a +kick engine keeps being interrupted by exit requests and still fin
 }
 
 }  // namespace locklab::rv::difftest
+
+namespace locklab::rv::difftest {
+
+TEST_CASE("an engine that crashes the host is reported as a crash and not the end of the tester", "[difftest]")
+{
+    auto interp = make_engine("interp");
+    auto crashing = make_step_engine([](Hart&, const DecodedInsn& d) -> std::optional<bool> {
+        if (d.op == Op::ADD) std::abort();
+        return std::nullopt;
+    });
+    const auto crashes = [&](const Program& q) { return compare_isolated(q, *interp, *crashing).differ; };
+    uint64_t seed = 1;
+    while (!crashes(generate(seed))) {
+        ++seed;
+        REQUIRE(seed < 60);
+    }
+    const Verdict v = compare_isolated(generate(seed), *interp, *crashing);
+    REQUIRE(v.differences.size() == 1);
+    CHECK_THAT(v.differences[0], Catch::Contains("host crash: signal 6") && Catch::Contains("step+mutation"));
+    const ShrinkResult s = shrink(generate(seed), crashes);
+    INFO(listing(s.program));
+    REQUIRE(s.program.size() >= 1);
+    CHECK(s.program.size() <= 2);  // the ADD (and a pinned fence.i if the ADD is a self-modify slot)
+    CHECK(decode(s.program.encode(0, s.program.addresses())).op == Op::ADD);
+    // And a program without the crash gives compare()'s verdict.
+    CHECK_FALSE(compare_isolated(generate(seed), *interp, *interp).differ);
+}
+
+}  // namespace locklab::rv::difftest
