@@ -110,7 +110,7 @@ bool VirtioDevice::apply_commands()
             if (commands_.empty()) return true;
             c = commands_.front();
             if (c.kind == Command::Kind::Reset && in_flight() > 0) {
-                reset_waiting_ = true;  // request_done() resumes
+                reset_waiting_ = true;  // the last request to end resumes (resume_waiting_reset)
                 return false;
             }
             commands_.pop_front();
@@ -160,31 +160,37 @@ std::optional<VirtQueueElement> VirtioDevice::pop(unsigned q)
 
 void VirtioDevice::complete(unsigned q, const VirtQueueElement& elem, uint32_t written)
 {
-    std::lock_guard lk(ring_mutex_);
-    if (resets_requested_.load() != resets_applied_) {  // the driver reset the device meanwhile
-        request_done();
-        return;
+    {
+        std::lock_guard lk(ring_mutex_);
+        // Not when the driver reset the device meanwhile: its new rings are no place for this.
+        if (resets_requested_.load() == resets_applied_) {
+            VirtQueue& vq = queues_[q];
+            vq.push(elem, written);
+            if (vq.should_notify())
+                if (VirtioTransport* t = transport_.load()) t->raise_interrupt(kIsrUsedBuffer);
+        }
+        resume_waiting_reset();
     }
-    VirtQueue& vq = queues_[q];
-    vq.push(elem, written);
-    if (vq.should_notify())
-        if (VirtioTransport* t = transport_.load()) t->raise_interrupt(kIsrUsedBuffer);
-    request_done();
+    dec_in_flight();  // the last touch: once nothing is in flight a drainer may free the device
 }
 
 void VirtioDevice::fail_request(unsigned q, const char* what)
 {
-    std::lock_guard lk(ring_mutex_);
-    mark_broken(what, q);
-    request_done();
+    {
+        std::lock_guard lk(ring_mutex_);
+        mark_broken(what, q);
+        resume_waiting_reset();
+    }
+    dec_in_flight();  // the last touch (see complete())
 }
 
-void VirtioDevice::request_done()
+void VirtioDevice::resume_waiting_reset()
 {
-    dec_in_flight();
-    if (reset_waiting_ && in_flight() == 0) {
+    // Called by the request about to end (still counted in flight). The handler runs after it in
+    // this context (home thread, or under the context lock), so it sees the count at zero.
+    if (reset_waiting_ && in_flight() == 1) {
         reset_waiting_ = false;
-        host_notifier_.set();  // the reset (and what queued behind it) runs on the next pass
+        host_notifier_.set();
     }
 }
 

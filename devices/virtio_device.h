@@ -142,7 +142,7 @@ private:
     void run_ring_side();     // the host notifier's handler
     bool apply_commands();    // false: a reset waits for requests in flight
     void apply(const Command& c);
-    void request_done();
+    void resume_waiting_reset();
 
     const uint32_t device_id_;
     const uint16_t queue_max_;
