@@ -1,5 +1,7 @@
 #include "locking/instrumented_lock.h"
 
+#include "locking/instrumentation.h"
+
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -14,8 +16,17 @@ InstrumentedLock::InstrumentedLock(std::string_view lock_class, LockImplKind imp
 
 void InstrumentedLock::lock(const std::source_location& site)
 {
-    if (held_by_me())
+    const std::thread::id me = std::this_thread::get_id();
+    if (owner_.load(std::memory_order_relaxed) == me)
         throw std::logic_error("lock \"" + class_.name() + "\" is not recursive: this thread already holds it");
+    if (instrumentation_features() == 0) [[likely]] {
+        // Nothing listens (no stats, lockdep or trace): the hooks would all return at once, so skip
+        // them and the contention probe. The MMIO round trip pays for every call here.
+        raw_.lock();
+        owner_.store(me, std::memory_order_relaxed);
+        instrumented_ = false;
+        return;
+    }
     lockdep_acquire(class_, site);
     if (raw_.try_lock()) {
         acquired(false, 0, site);
@@ -42,6 +53,7 @@ bool InstrumentedLock::try_lock(const std::source_location& site)
 void InstrumentedLock::acquired(bool contended, uint64_t wait_start, const std::source_location& site)
 {
     owner_.store(std::this_thread::get_id(), std::memory_order_relaxed);
+    instrumented_ = true;
     acquired_at_ = lock_timing_enabled() ? lockstat_now_ns() : 0;
     const uint64_t wait = wait_start && acquired_at_ ? acquired_at_ - wait_start : 0;
     lockstat_acquired(class_, wait, contended, site);
@@ -49,6 +61,11 @@ void InstrumentedLock::acquired(bool contended, uint64_t wait_start, const std::
 
 void InstrumentedLock::release()
 {
+    if (!instrumented_) {  // taken while nothing listened: no acquire hooks ran, so no release hooks
+        owner_.store(std::thread::id{}, std::memory_order_relaxed);
+        raw_.unlock();
+        return;
+    }
     const uint64_t hold = acquired_at_ && lock_timing_enabled() ? lockstat_now_ns() - acquired_at_ : 0;
     lockstat_released(class_, hold);
     lockdep_release(class_);

@@ -1,6 +1,7 @@
 // Lock statistics: per-class counts and wait/hold histograms, collected per thread and merged.
 #include <catch2/catch.hpp>
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <thread>
@@ -146,15 +147,19 @@ TEST_CASE("a contended mutex shows up as contended acquisitions with their waits
     HookedMutex m("test.stats.mutex");
     constexpr int kThreads = 4, kPerThread = 2000;
     std::vector<std::thread> threads;
-    for (int t = 0; t < kThreads; ++t)
-        threads.emplace_back([&] {
-            for (int i = 0; i < kPerThread; ++i) {
-                std::lock_guard lock(m);
-            }
-        });
+    std::atomic<int> started{0};
     {
-        // Held while the threads start: whoever arrives first must wait.
+        // Held until every thread has started and then some: whoever arrives first must wait (on a
+        // loaded host threads can take longer than any fixed sleep to start, hence the count).
         std::lock_guard hold(m);
+        for (int t = 0; t < kThreads; ++t)
+            threads.emplace_back([&] {
+                started.fetch_add(1);
+                for (int i = 0; i < kPerThread; ++i) {
+                    std::lock_guard lock(m);
+                }
+            });
+        while (started.load() < kThreads) std::this_thread::yield();
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
     for (auto& th : threads) th.join();
