@@ -131,6 +131,9 @@ bool VirtQueue::read_chain(uint16_t head, VirtQueueElement& elem)
         // Bounded walk: a chain visits each descriptor of its table at most once, so a longer
         // one loops.
         if (++walked > table_len) return fail("descriptor chain longer than its table (a loop)");
+        // An indirect table may be longer than the queue, but no chain may be (virtio 1.2
+        // 2.7.5.3.1: "A driver MUST NOT create a descriptor chain longer than the Queue Size").
+        if (walked > cfg_.size) return fail("descriptor chain longer than the queue size");
         Desc d;
         std::memcpy(&d, table + kDescSize * i, sizeof d);
         if (d.flags & kDescFIndirect) {

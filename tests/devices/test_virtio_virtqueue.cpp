@@ -191,6 +191,15 @@ TEST_CASE("virtqueue marks itself broken on every kind of bad chain, without cra
         f.guest.publish(0, false);
         f.expect_broken("loop");
     }
+    SECTION("a chain through an indirect table longer than the queue")
+    {
+        const unsigned n = GuestDriver::kQueueSize + 1;
+        for (unsigned i = 0; i < n; ++i)
+            f.guest.write_desc(i, f.kData, 8, i + 1 < n ? kDescFNext : 0, i + 1, table);
+        f.guest.write_desc(0, table, 16 * n, kDescFIndirect, 0);
+        f.guest.publish(0, false);
+        f.expect_broken("longer than the queue size");
+    }
     SECTION("nested indirect descriptor")
     {
         f.guest.write_desc(0, table + 0x100, 16, kDescFIndirect, 0, table);
