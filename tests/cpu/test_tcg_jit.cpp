@@ -266,7 +266,7 @@ TEST_CASE("a full code buffer is flushed and translation goes on", "[cpu][tcg]")
     CHECK(tcg::jit_stats(f.h).flushes >= 1);
 }
 
-TEST_CASE_METHOD(JitFixture, "-d out_asm and tb_stats print each translated block", "[cpu][tcg]")
+TEST_CASE_METHOD(JitFixture, "out_asm and tb_stats (-d) print each translated block", "[cpu][tcg]")
 {
     std::FILE* log = std::tmpfile();
     REQUIRE(log);

@@ -46,10 +46,14 @@ static void ipi_ring(unsigned me)
     csr_write(mie, MIP_MSIP);
     barrier();
     *clint_msip((me + 1) % HARTS) = 1;
-    csr_set(mstatus, MSTATUS_MIE);
-    while (ipis[me] == 0)
+    /* MIE stays off while deciding to sleep: with it on, the IPI could be taken between the check
+     * and the WFI, which would then wait for an interrupt that already came (a hang seen on a
+     * loaded host). WFI wakes on the pending MSIP with MIE off; opening MIE takes it. */
+    while (ipis[me] == 0) {
         wfi();
-    csr_clear(mstatus, MSTATUS_MIE);
+        csr_set(mstatus, MSTATUS_MIE);
+        csr_clear(mstatus, MSTATUS_MIE);
+    }
     csr_write(mie, 0);
     barrier();
     CHECK_EQ(ipis[me], 1);

@@ -100,7 +100,7 @@ TEST_CASE("a doubled comma in a -drive value is a comma of the file name", "[sys
     CHECK(cfg.drives[0].file == "my,disk.img");
 }
 
-TEST_CASE("-global virtio-mmio.force-legacy chooses the virtio-mmio register layout", "[system][cli][virtio]")
+TEST_CASE("the -global virtio-mmio.force-legacy option chooses the virtio-mmio register layout", "[system][cli][virtio]")
 {
     CHECK_FALSE(accepted({"-global", "virtio-mmio.force-legacy=false"}).virtio_force_legacy);
     CHECK(accepted({"-global", "virtio-mmio.force-legacy=true"}).virtio_force_legacy);
@@ -125,7 +125,7 @@ TEST_CASE("a -drive locklab cannot honour is refused by name", "[system][cli][vi
     CHECK_THAT(refusal({"-drive", "a.img"}), Catch::Contains("'a.img' is not KEY=VALUE"));
 }
 
-TEST_CASE("-object makes IOThreads only, each with a fresh well-formed id", "[system][cli][virtio]")
+TEST_CASE("the -object option makes IOThreads only, each with a fresh well-formed id", "[system][cli][virtio]")
 {
     CHECK(accepted({"-object", "iothread,id=io0", "-object", "iothread,id=io1"}).iothreads ==
           std::vector<std::string>{"io0", "io1"});
