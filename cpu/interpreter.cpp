@@ -20,6 +20,7 @@
 #include "cpu/memory_access.h"
 #include "cpu/privileged.h"
 #include "cpu/semantics.h"
+#include "cpu/step.h"
 #include "cpu/tcg/jit.h"
 #include "cpu/tlb.h"
 #include "locking/rcu.h"
@@ -99,27 +100,6 @@ bool after_system(Hart& h)
     return h.wfi;
 }
 
-// Execute the instruction at h.pc without the block cache (code straddling a page boundary or
-// outside RAM). Returns whether the hart must wait (WFI).
-bool step_uncached(Hart& h)
-{
-    uint32_t bits;
-    if (!fetch_uncached(h, h.pc, bits)) {
-        take_exception(h);
-        return false;
-    }
-    const DecodedInsn d = decode(bits);
-    if (h.on_block_decoded) h.on_block_decoded(h, h.pc, &d, 1);
-    if (h.on_insn_exec) h.on_insn_exec(h, d);
-    h.next_pc = h.pc + d.len;
-    if (!execute(h, d)) {
-        take_exception(h);
-        return false;
-    }
-    h.instret += 1;
-    h.pc = h.next_pc;
-    return is_system(d.op) && after_system(h);
-}
 
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wpedantic"  // labels as values and computed goto (GNU C)
@@ -243,6 +223,27 @@ trap:
 #pragma GCC diagnostic pop
 
 }  // namespace
+
+// cpu/step.h: also the JIT's path for code it cannot translate.
+bool step_uncached(Hart& h)
+{
+    uint32_t bits;
+    if (!fetch_uncached(h, h.pc, bits)) {
+        take_exception(h);
+        return false;
+    }
+    const DecodedInsn d = decode(bits);
+    if (h.on_block_decoded) h.on_block_decoded(h, h.pc, &d, 1);
+    if (h.on_insn_exec) h.on_insn_exec(h, d);
+    h.next_pc = h.pc + d.len;
+    if (!execute(h, d)) {
+        take_exception(h);
+        return false;
+    }
+    h.instret += 1;
+    h.pc = h.next_pc;
+    return is_system(d.op) && after_system(h);
+}
 
 RunExit Hart::run(uint64_t budget)
 {

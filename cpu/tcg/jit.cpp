@@ -13,6 +13,7 @@
 
 #include "cpu/privileged.h"
 #include "cpu/semantics.h"
+#include "cpu/step.h"
 #include "cpu/tcg/engine.h"
 #include "cpu/tcg/frontend.h"
 #include "cpu/tcg/optimize.h"
@@ -25,30 +26,6 @@ namespace {
 // Room for the trampoline and the largest block (kMaxBlockInsns instructions with their slow paths).
 constexpr size_t kMinCodeBuffer = size_t(64) << 10;
 
-// The instruction at h.pc when it cannot be translated (it straddles a page end, or the code is not
-// in RAM): fetched on its own and executed by the interpreter's semantics. Returns whether the hart
-// must wait (WFI). (The interpreter has the same step in its anonymous namespace; sharing it needs
-// a declaration in cpu/hart.h.)
-bool step_uncached(Hart& h)
-{
-    uint32_t bits;
-    if (!fetch_uncached(h, h.pc, bits)) {
-        take_exception(h);
-        return false;
-    }
-    const DecodedInsn d = decode(bits);
-    if (h.on_block_decoded) h.on_block_decoded(h, h.pc, &d, 1);
-    h.next_pc = h.pc + d.len;
-    if (!execute(h, d)) {
-        take_exception(h);
-        return false;
-    }
-    h.instret += 1;
-    h.pc = h.next_pc;
-    if (!(op_flags(d.op) & OPF_SYSTEM)) return false;
-    take_pending_interrupt(h);  // a CSR write or xRET may have unmasked an interrupt
-    return h.wfi;
-}
 
 }  // namespace
 
