@@ -67,6 +67,10 @@ struct AccessCounts {  // per vCPU thread, summed at the end
     }
 };
 
+// vCPU threads that have completed at least one access in the current run: the churn goes on until
+// all have (up to --max-seconds), so a run on a loaded host cannot end before its vCPUs got a core.
+std::atomic<unsigned> g_vcpus_with_access{0};
+
 hwaddr slot_base(unsigned slot) { return virt::kResearchBase + virt::kResearchStride * slot; }
 
 uint64_t next_random(uint64_t& s)  // xorshift64
@@ -103,7 +107,7 @@ void vcpu(AddressSpace& as, const Options& opt, std::vector<SlotTally>& tally, c
         }
         switch (t) {
         case MemTx::Ok:
-            ++c.ok;
+            if (c.ok++ == 0) g_vcpus_with_access.fetch_add(1, std::memory_order_relaxed);
             if (is_doorbell) {
                 ++c.doorbells;
             } else if (is_write) {
@@ -162,6 +166,7 @@ bool run_one(const Options& opt, std::string_view model, LifetimePolicy policy)
         for (unsigned s = 0; s < opt.devices; ++s) add(s);
 
         std::atomic<bool> stop{false};
+        g_vcpus_with_access.store(0);
         std::latch start(opt.vcpus + 1);
         std::vector<AccessCounts> per_vcpu(opt.vcpus);
         std::vector<std::thread> threads;
@@ -171,7 +176,11 @@ bool run_one(const Options& opt, std::string_view model, LifetimePolicy policy)
         start.arrive_and_wait();
         auto violations = [] { return unplug_audit::counts().stale + unplug_audit::counts().freed; };
         auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); };
-        while (expect_violation ? violations() == 0 && elapsed() < opt.max_seconds : cycles < opt.cycles) {
+        auto churn_done = [&] {
+            return cycles >= opt.cycles &&
+                   (g_vcpus_with_access.load(std::memory_order_relaxed) == opt.vcpus || elapsed() >= opt.max_seconds);
+        };
+        while (expect_violation ? violations() == 0 && elapsed() < opt.max_seconds : !churn_done()) {
             const auto slot = unsigned(cycles % opt.devices);
             del(slot);
             add(slot);
@@ -225,7 +234,7 @@ int main(int argc, char** argv)
     app.add_option("--lock-model", opt.models, "lock models (repeatable; default: every model)");
     app.add_option("--lifetime", lifetimes,
                    "lifetime policies (repeatable; default: ref-per-access and snapshot-ref; `none` must be caught)");
-    app.add_option("--max-seconds", opt.max_seconds, "with none: how long to look for the violation")
+    app.add_option("--max-seconds", opt.max_seconds, "with none: how long to look for the violation; otherwise the longest the churn waits for every vCPU to have made an access")
         ->capture_default_str();
     CLI11_PARSE(app, argc, argv);
 
