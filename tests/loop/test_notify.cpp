@@ -16,11 +16,11 @@ TEST_CASE("notify wakes a blocked poll from another thread and is not progress",
 {
     AioContext ctx("t");
     ctx.attach_current_thread();
+    const auto t0 = std::chrono::steady_clock::now();  // before the thread: its 20 ms start after t0
     std::thread other([&] {
         std::this_thread::sleep_for(20ms);
         ctx.notify();
     });
-    const auto t0 = std::chrono::steady_clock::now();
     CHECK_FALSE(ctx.poll(true));  // nothing else is armed: only notify can end this wait
     CHECK(std::chrono::steady_clock::now() - t0 >= 15ms);
     other.join();
