@@ -22,6 +22,14 @@ struct DeferredWork::Pool {
     std::mutex mutex;                         // leaf lock: protects free
     std::vector<std::unique_ptr<Queue>> free; // protected by mutex
 
+    // At exit, queues may have been given back by threads nobody joins (the RCU callback thread
+    // frees devices); taking the lock orders their writes before the destruction (TSan saw it).
+    ~Pool()
+    {
+        std::lock_guard lk(mutex);
+        free.clear();
+    }
+
     Queue* take()
     {
         std::lock_guard lk(mutex);
