@@ -19,6 +19,26 @@ struct Desc {
     uint16_t flags;
     uint16_t next;
 };
+
+// A descriptor as the device sees it while a vCPU may be writing it (a misbehaving or racing
+// guest): read with relaxed atomic loads, as vCPUs access guest RAM, so the race is defined
+// behaviour (and TSan sees atomics on both sides). A table that is not 8-byte aligned cannot be
+// read atomically; it is copied. Little-endian host, like the rest of locklab.
+Desc read_desc(const uint8_t* p)
+{
+    Desc d;
+    if (reinterpret_cast<uintptr_t>(p) % alignof(uint64_t) == 0) {
+        auto* w = reinterpret_cast<uint64_t*>(const_cast<uint8_t*>(p));
+        d.addr = std::atomic_ref<uint64_t>(w[0]).load(std::memory_order_relaxed);
+        const uint64_t rest = std::atomic_ref<uint64_t>(w[1]).load(std::memory_order_relaxed);
+        d.len = uint32_t(rest);
+        d.flags = uint16_t(rest >> 32);
+        d.next = uint16_t(rest >> 48);
+    } else {
+        std::memcpy(&d, p, sizeof d);
+    }
+    return d;
+}
 static_assert(sizeof(Desc) == kDescSize);
 
 // Offsets inside the driver (avail) and device (used) areas.
@@ -135,7 +155,7 @@ bool VirtQueue::read_chain(uint16_t head, VirtQueueElement& elem)
         // 2.7.5.3.1: "A driver MUST NOT create a descriptor chain longer than the Queue Size").
         if (walked > cfg_.size) return fail("descriptor chain longer than the queue size");
         Desc d;
-        std::memcpy(&d, table + kDescSize * i, sizeof d);
+        d = read_desc(table + kDescSize * i);
         if (d.flags & kDescFIndirect) {
             if (!cfg_.indirect) return fail("indirect descriptor without VIRTIO_F_RING_INDIRECT_DESC");
             if (in_indirect) return fail("nested indirect descriptor");
