@@ -15,8 +15,8 @@ PACKAGES=(
   zlib1g-dev qemu-utils
   # JIT backend (x86-64 emission) and its disassembly (-d out_asm)
   libxbyak-dev libcapstone-dev
-  # fuzz targets (libFuzzer ships with clang)
-  clang
+  # fuzz targets (libFuzzer: clang and its compiler-rt, only a Recommends of clang)
+  clang libclang-rt-dev
   # experiment plots
   python3 python3-numpy python3-matplotlib
 )
