@@ -16,6 +16,7 @@
 #include "memory/address_space.h"
 #include "memory/memory_region.h"
 #include "tests/cpu/asm_helpers.h"
+#include "tests/cpu/test_engine.h"
 #include "tests/memory/test_device.h"
 
 namespace locklab::rv::test {
@@ -45,6 +46,7 @@ struct CoreFixture {
         h.reset(kCode, 0);
         set_csr(csr::mtvec, kTrapPad);
         poke32(kTrapPad, enc::wfi());
+        use_test_engine(h);
     }
     ~CoreFixture() { as.remove_region(dev->mmio()); }
 

@@ -10,6 +10,7 @@
 #include "cpu/privileged.h"
 #include "memory/address_space.h"
 #include "memory/memory_region.h"
+#include "tests/cpu/test_engine.h"
 
 namespace locklab::rv::test {
 
@@ -39,7 +40,9 @@ struct PrivFixture {
     std::unique_ptr<Hart> make_hart()
     {
         as.add_region(kRamBase, *ram);
-        return std::make_unique<Hart>(0, as);
+        auto made = std::make_unique<Hart>(0, as);
+        use_test_engine(*made);
+        return made;
     }
 
     // Execute one CSR instruction; returns what exec_csr returned.

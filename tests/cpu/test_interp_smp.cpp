@@ -47,6 +47,7 @@ TEST_CASE_METHOD(CoreFixture, "harts on separate threads lose no AMO or LR/SC or
     for (unsigned id = 1; id < kHarts; ++id) harts.push_back(others.emplace_back(std::make_unique<Hart>(id, as)).get());
     for (Hart* hp : harts) {
         hp->reset(kCode, 0);
+        use_test_engine(*hp);
         csr_write_raw(*hp, csr::mtvec, kTrapPad);
         hp->x[T0] = amo_counter;
         hp->x[T1] = lrsc_counter;
