@@ -186,7 +186,7 @@ TEST_CASE_METHOD(CoreFixture, "code in MMIO runs one instruction at a time throu
     CHECK(h.pc == kCode + 4);
     CHECK(h.x[T2] == 2);
     CHECK(dev->callbacks() - before == 6);  // two 16-bit parcels per instruction, no caching
-    CHECK(h.blocks->size() == 1);           // only the RAM block with the WFI was cached
+    if (!test_engine_is_jit()) CHECK(h.blocks->size() == 1);  // only the RAM block with the WFI was cached
 }
 
 TEST_CASE_METHOD(CoreFixture, "straight-line code longer than a block runs across block boundaries", "[cpu][interp]")
@@ -198,7 +198,7 @@ TEST_CASE_METHOD(CoreFixture, "straight-line code longer than a block runs acros
     REQUIRE(h.run(10000) == RunExit::Wfi);
     CHECK(h.x[T2] == kCount);
     CHECK(h.instret == kCount + 1);
-    CHECK(h.blocks->size() == 3);
+    if (!test_engine_is_jit()) CHECK(h.blocks->size() == 3);  // the interpreter's decoded blocks
 }
 
 TEST_CASE_METHOD(CoreFixture, "compressed and 32-bit instructions mix in one block", "[cpu][interp]")
