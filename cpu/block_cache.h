@@ -4,9 +4,10 @@
 // to kMaxBlockInsns instructions, ending after a control transfer (OPF_BRANCH), after an
 // OPF_SYSTEM operation, or at the end of the page. Keying by physical address makes the cache
 // independent of satp and privilege: the fetch TLB check at block entry maps the pc to it.
-// Blocks are only ever dropped all at once (fence.i, Hart::code_flush(), or when the cache is full);
-// dropped blocks are kept until the interpreter reaches a safe point (collect()), because the block
-// that executed fence.i is still running when the flush happens.
+// Blocks are dropped all at once (fence.i, Hart::code_flush(), or when the cache is full), or those
+// overlapping bytes a store changed (invalidate(), from cpu/code_map.h: self-modifying code); dropped
+// blocks are kept until the interpreter reaches a safe point (collect()), because the block that
+// executed fence.i or the store is still running when it is dropped.
 //
 // Chaining: a block remembers up to two successor blocks that start in the same virtual page
 // (the two sides of a branch). The interpreter follows such a link without a fetch TLB lookup:
@@ -79,6 +80,11 @@ struct BlockCache {
     Block* insert(std::unique_ptr<Block> b);
     // Drop every block (they stay allocated until collect()).
     void flush();
+    // Drop the blocks overlapping guest-physical [pa, pa + len) (within one page), and the links to
+    // them. Returns whether there were any.
+    bool invalidate(uint64_t pa, uint64_t len);
+    // The 64-byte lines (cpu/code_map.h) of the page at pa_page that cached blocks cover.
+    uint64_t code_lines(uint64_t pa_page) const;
     // Free dropped blocks: only where no block is executing.
     void collect() { retired_.clear(); }
     size_t size() const { return blocks_.size(); }
@@ -92,6 +98,7 @@ private:
     static constexpr size_t kRecent = 4096;
 
     std::unordered_map<uint64_t, std::unique_ptr<Block>> blocks_;  // by pa
+    std::unordered_map<uint64_t, std::vector<Block*>> by_page_;     // the blocks of each physical page
     mutable std::array<Block*, kRecent> recent_{};                   // direct-mapped front of blocks_
     std::vector<std::unique_ptr<Block>> retired_;                    // flushed, not yet freed
 };

@@ -17,6 +17,7 @@
 #include <utility>
 
 #include "cpu/block_cache.h"
+#include "cpu/code_map.h"
 #include "cpu/memory_access.h"
 #include "cpu/privileged.h"
 #include "cpu/semantics.h"
@@ -37,6 +38,7 @@ constexpr bool is_system(Op op) { return kOpFlags[size_t(op)] & OPF_SYSTEM; }
 constexpr bool is_branch(Op op) { return kOpFlags[size_t(op)] & OPF_BRANCH; }
 constexpr bool ends_block(Op op) { return is_system(op) || is_branch(op); }
 constexpr bool reads_pc(Op op) { return ends_block(op) || op == Op::AUIPC; }
+constexpr bool is_mem(Op op) { return kOpFlags[size_t(op)] & OPF_MEM; }
 
 // Decode the block at `pc` (host address `host`, physical `pa`). `labels` has one entry per Op and,
 // at index Op::COUNT, the fall-through label used by the sentinel. Null if the first instruction
@@ -87,7 +89,7 @@ BlockLookup lookup_block(Hart& h, const void* const* labels, Block*& out)
     out = cache.find(page.pa);
     if (out) return BlockLookup::Found;
     std::unique_ptr<Block> b = decode_block(h, page.host, page.pa, h.pc, labels);
-    if (!b) return BlockLookup::Uncached;
+    if (!b || !code_map(h).add(h, page.pa, b->bytes)) return BlockLookup::Uncached;
     out = cache.insert(std::move(b));
     return BlockLookup::Found;
 }
@@ -142,6 +144,7 @@ lookup:
     }
     if (instret + slow_steps >= stop) return RunExit::BudgetDone;
     cache.collect();
+    h.tlb->code_written = false;
     {
         Block* from = std::exchange(link_from, nullptr);
         switch (lookup_block(h, kLabels, b)) {
@@ -181,6 +184,8 @@ enter:
         goto system_done;                                                     \
     } else {                                                                  \
         if (!exec_##name(h, ip->d)) [[unlikely]] goto insn_trap;              \
+        if constexpr (is_mem(Op::name))                                       \
+            if (h.tlb->code_written) [[unlikely]] goto code_written;          \
         if constexpr (is_branch(Op::name)) goto block_done;                   \
         ++ip;                                                                 \
         goto *ip->handler;                                                    \
@@ -200,6 +205,11 @@ block_done:
         goto enter;
     }
     if (((h.pc ^ base) & kPageMask) == 0) link_from = b;
+    goto lookup;
+
+code_written:  // a store changed code this hart had cached (cpu/code_map.h): end the block after it
+    instret += uint64_t(ip - b->insns.data()) + 1;
+    h.pc = base + ip->offset + ip->d.len;
     goto lookup;
 
 system_done:  // the SYSTEM operation ending the block retired

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "cpu/code_map.h"
+
 namespace locklab::rv {
 namespace {
 
@@ -72,7 +74,12 @@ bool access_split(Hart& h, uint64_t va, unsigned size, AccessType t, uint64_t& v
         if (!split_byte(h, part[second], va + i - part_va, part_va, t, byte)) return false;
         loaded |= uint64_t(byte) << (8 * i);
     }
-    if (t == AccessType::Load) value = loaded;
+    if (t == AccessType::Load) {
+        value = loaded;
+    } else {
+        if (part[0].host) note_ram_store(h, va, part[0], first);
+        if (first < size && part[1].host) note_ram_store(h, va + first, part[1], size - first);
+    }
     return true;
 }
 
@@ -109,7 +116,13 @@ bool store_slow(Hart& h, uint64_t va, unsigned size, uint64_t value)
     if (!tlb_resolve(h, *h.tlb->data, va, AccessType::Store, p)) return false;
     if (!p.host) return mmio_write(h, p, va, size, value);
     host_store(p.host, size, value);
+    note_ram_store(h, va, p, size);
     return true;
+}
+
+void code_stored(Hart& h, uint64_t va, uint64_t pa, unsigned size)
+{
+    code_map(h).written(h, *h.tlb->data, va, pa, size);
 }
 
 bool mmio_read(Hart& h, const PageRef& p, uint64_t va, AccessType t, unsigned size, uint64_t& value)

@@ -75,7 +75,16 @@ inline bool resolve_atomic(Hart& h, uint64_t va, unsigned size, AccessType t, Ex
 inline const TlbEntry* data_hit(const Hart& h, uint64_t va, AccessType t, uint64_t size)
 {
     const TlbEntry& e = h.tlb->data->entry[TlbTable::index(va)];
-    return e.tag[size_t(t)] == (va & (kPageMask | (size - 1))) ? &e : nullptr;
+    return e.load_tag(t) == (va & (kPageMask | (size - 1))) ? &e : nullptr;
+}
+
+// After a store to RAM resolved through the data TLB (an AMO, SC): a page holding code learns which
+// bytes changed (cpu/code_map.h). The store must be done.
+void code_stored(Hart& h, uint64_t va, uint64_t pa, unsigned size);
+inline void note_ram_store(Hart& h, uint64_t va, const PageRef& p, unsigned size)
+{
+    if (h.tlb->data->entry[TlbTable::index(va)].load_tag(AccessType::Store) & kTlbCode) [[unlikely]]
+        code_stored(h, va, p.pa, size);
 }
 
 template <GuestWord T>
@@ -110,6 +119,7 @@ inline bool amo(Hart& h, uint64_t va, T& old, Rmw rmw)
     if (!p.host) {
         uint64_t v;
         if (!mmio_read(h, p, va, AccessType::Store, sizeof(T), v)) return false;
+    note_ram_store(h, va, p, sizeof(T));
         old = T(v);
         return mmio_write(h, p, va, sizeof(T), rmw(old));
     }
@@ -146,6 +156,7 @@ inline bool store_conditional(Hart& h, uint64_t va, T value, bool& success)
     if (h.resv_addr != va) {  // no reservation here: fail without touching memory (as QEMU)
         h.resv_addr = ~uint64_t(0);
         return true;
+        if (success) note_ram_store(h, va, p, sizeof(T));
     }
     PageRef p;
     if (!resolve_atomic(h, va, sizeof(T), AccessType::Store, Exception::StoreMisaligned, p)) return false;

@@ -17,12 +17,24 @@
 // i.e. through the MMIO dispatch path. Entries hold no device pointer, so unplugging a device
 // needs no TLB flush; RAM is never unmapped while the machine runs, so host pointers stay valid.
 //
-// Threading: home thread only (flushes from other threads go through the system layer's run-on-cpu
-// work, executed by the hart itself).
+// Code pages (self-modifying code, cpu/code_map.h): the store tag of a RAM page that holds decoded
+// or translated code carries kTlbCode, so stores to it miss the fast path and the slow path tells
+// the CodeMap which bytes changed. When no code is left in the page, the next slow store drops the
+// flag again (the page is fast again).
+//
+// Threading: home thread only, with one exception: another hart's thread that starts caching code
+// in a page sets kTlbCode in this hart's store tags of that page (CodeMap::protect, an atomic OR),
+// and reads pa_addend to find them. So store tags and pa_addend are accessed through atomic_ref
+// (relaxed: plain moves on x86-64; generated code reads them with plain loads). Whoever writes a
+// store tag without kTlbCode re-checks the page's code afterwards (seq_cst on both sides), so a
+// concurrent protect is never lost. Flushes from other threads go through the system layer's
+// run-on-cpu work, executed by the hart itself.
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <cstdint>
+#include <memory>
 
 #include "cpu/hart.h"
 
@@ -38,14 +50,23 @@ inline constexpr uint64_t kPageMask = ~(kPageSize - 1);
 inline constexpr uint64_t kMaxAccessSize = 8;
 inline constexpr uint64_t kTlbEmpty = 8;   // nothing cached for this access type
 inline constexpr uint64_t kTlbMmio = 16;  // not RAM: slow path through the dispatch path
-static_assert(kTlbEmpty >= kMaxAccessSize && kTlbMmio >= kMaxAccessSize,
+inline constexpr uint64_t kTlbCode = 32;  // store tag only: the RAM page holds code (cpu/code_map.h)
+static_assert(kTlbEmpty >= kMaxAccessSize && kTlbMmio >= kMaxAccessSize && kTlbCode >= kMaxAccessSize,
               "TLB flag bits must not overlap the alignment bits of the fast-path compare");
+
+class CodeMap;  // cpu/code_map.h
 
 inline constexpr size_t kTlbEntries = 256;
 
 struct TlbEntry {
-    std::array<uint64_t, 3> tag{kTlbEmpty, kTlbEmpty, kTlbEmpty};  // indexed by AccessType
+    // Indexed by AccessType. tag[Store]: kTlbCode may be ORed in by other threads (see above).
+    std::array<uint64_t, 3> tag{kTlbEmpty, kTlbEmpty, kTlbEmpty};
     uintptr_t host_addend = 0;  // RAM pages: host address = va + host_addend
+
+    uint64_t load_tag(AccessType t) const
+    {
+        return std::atomic_ref<const uint64_t>(tag[size_t(t)]).load(std::memory_order_relaxed);
+    }
 };
 
 // Where one byte of guest memory lives, as the TLB resolved it.
@@ -57,13 +78,23 @@ struct PageRef {
 // The entries of one translation context.
 struct TlbTable {
     std::array<TlbEntry, kTlbEntries> entry;
-    std::array<uint64_t, kTlbEntries> pa_addend{};  // pa = va + pa_addend, where any tag is valid
+    // pa = va + pa_addend, where any tag is valid. Written atomically (CodeMap::protect reads it).
+    std::array<uint64_t, kTlbEntries> pa_addend{};
 
     static size_t index(uint64_t va) { return (va >> kPageBits) & (kTlbEntries - 1); }
     void flush();
     // Record a translation of `va`'s page for access type `t` (other types of the same page are
     // kept; an entry holding another page is replaced). `host_page` is null for non-RAM pages.
-    void fill(uint64_t va, AccessType t, uint64_t pa, uint8_t* host_page);
+    // A RAM store entry gets kTlbCode when `code` says the page holds code.
+    void fill(uint64_t va, AccessType t, uint64_t pa, uint8_t* host_page, const CodeMap* code);
+    // The page of entry i no longer holds code: clear kTlbCode from its store tag (re-set if code
+    // arrived meanwhile).
+    void drop_code_flag(size_t i, const CodeMap& code);
+    // Set kTlbCode on every store tag that maps guest-physical page `pa_page` (any thread).
+    void protect(uint64_t pa_page);
+
+private:
+    void set_store_tag(size_t i, uint64_t tag, const CodeMap* code);
 };
 
 struct Tlb {
@@ -76,6 +107,18 @@ struct Tlb {
     static size_t context_index(Priv p) { return p == Priv::M ? 2 : size_t(p); }
     void select(Priv fetch_priv, Priv data_priv);
     void flush();
+
+    // The machine's code map, shared by every hart on the same address space; attached on the
+    // first fill (CodeMap::attach). Home thread.
+    std::shared_ptr<CodeMap> code;
+    // Set by a store of this hart that invalidated its own cached code: the engine ends the
+    // executing block after that store (precise self-modifying code), then clears it. Home thread.
+    bool code_written = false;
+
+    Tlb() = default;
+    ~Tlb();
+    Tlb(const Tlb&) = delete;
+    Tlb& operator=(const Tlb&) = delete;
 };
 
 // Slow path: translate `va` for access `t` (Sv39 walk via translate()), find out whether the page is
@@ -87,7 +130,7 @@ bool tlb_fill_and_resolve(Hart& h, TlbTable& table, uint64_t va, AccessType t, P
 inline bool tlb_resolve(Hart& h, TlbTable& table, uint64_t va, AccessType t, PageRef& out)
 {
     const size_t i = TlbTable::index(va);
-    const uint64_t tag = table.entry[i].tag[size_t(t)];
+    const uint64_t tag = table.entry[i].load_tag(t);
     if ((tag & kPageMask) == (va & kPageMask) && !(tag & kTlbEmpty)) {
         out.pa = va + table.pa_addend[i];
         out.host = (tag & kTlbMmio) ? nullptr : reinterpret_cast<uint8_t*>(va + table.entry[i].host_addend);

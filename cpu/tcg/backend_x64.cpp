@@ -7,6 +7,7 @@
 #include <functional>
 #include <map>
 #include <stdexcept>
+#include <utility>
 #include <vector>
 
 #include <xbyak/xbyak.h>
@@ -43,9 +44,13 @@ LoadResult helper_load(Hart* h, uint64_t va, uint64_t size)
     const bool ok = load_slow(*h, va, unsigned(size), v);
     return {v, ok};
 }
-bool helper_store(Hart* h, uint64_t va, uint64_t size, uint64_t value)
+// 0: the store faulted; 1: done; 2: done, and it changed code this hart had cached (cpu/code_map.h):
+// leave the block after the store, which may have rewritten the rest of it (precise SMC).
+enum StoreResult : uint8_t { kStoreFault = 0, kStoreDone = 1, kStoreChangedCode = 2 };
+uint64_t helper_store(Hart* h, uint64_t va, uint64_t size, uint64_t value)
 {
-    return store_slow(*h, va, unsigned(size), value);
+    if (!store_slow(*h, va, unsigned(size), value)) return kStoreFault;
+    return std::exchange(h->tlb->code_written, false) ? kStoreChangedCode : kStoreDone;
 }
 
 // Guest registers that live in host registers across blocks: GCC allocates a5, a4, a3 first, so
@@ -87,6 +92,7 @@ public:
         }
         for (auto& stub : stubs_) stub();
         for (auto& [index, label] : fault_labels_) fault_exit(index, *label);
+        for (auto& [index, label] : smc_labels_) smc_exit(index, *label);
     }
 
 private:
@@ -255,6 +261,22 @@ private:
         set_pc(b_.guest[index].pc);
         add_instret(index);
         to_epilogue(kExitTrap);
+    }
+    // A store by guest instruction `index` changed code this hart had cached: it retired; leave for
+    // the lookup of the next instruction.
+    void smc_exit(uint32_t index, Label& l)
+    {
+        L(l);
+        const GuestInsn& g = b_.guest[index];
+        set_pc(g.pc + g.d.len);
+        add_instret(index + 1);
+        to_epilogue(kExitLookup);
+    }
+    Label& smc_label(uint32_t index)
+    {
+        auto& p = smc_labels_[index];
+        if (!p) p = &labels_.emplace_back();
+        return *p;
     }
     void entry_check()
     {
@@ -597,7 +619,9 @@ private:
         }
         L(done);
         Label& fault = fault_label(i.guest_index);
-        stubs_.push_back([this, s, value_in_reg, value_idx, value_imm, &miss, &done, &fault, size = i.size] {
+        Label& changed_code = smc_label(i.guest_index);
+        stubs_.push_back([this, s, value_in_reg, value_idx, value_imm, &miss, &done, &fault, &changed_code,
+                          size = i.size] {
             L(miss);
             emit_writeback(s.dirty);
             save_regs(s.saved);
@@ -609,6 +633,8 @@ private:
             call_fn(reinterpret_cast<const void*>(&helper_store));
             test(al, al);
             jz(fault, T_NEAR);
+            cmp(al, kStoreChangedCode);
+            je(changed_code, T_NEAR);
             restore_regs(s.saved);
             jmp(done, T_NEAR);
         });
@@ -640,6 +666,7 @@ private:
     uint32_t clock_ = 0;
     std::deque<Label> labels_;  // stable addresses for labels referenced by deferred stubs
     std::map<uint32_t, Label*> fault_labels_;
+    std::map<uint32_t, Label*> smc_labels_;
     std::vector<std::function<void()>> stubs_;
 };
 

@@ -11,6 +11,7 @@
 
 #include <fmt/format.h>
 
+#include "cpu/code_map.h"
 #include "cpu/privileged.h"
 #include "cpu/semantics.h"
 #include "cpu/step.h"
@@ -78,6 +79,7 @@ TranslationBlock* Engine::translate(Hart& h, const PageRef& page)
     const GuestInsn& last = tb->guest.back();
     tb->guest_bytes = uint32_t(last.pc + last.d.len - h.pc);
     if (h.on_block_decoded) {
+    if (!code_map(h).add(h, page.pa, tb->guest_bytes)) return nullptr;  // untracked: run uncached
         std::vector<DecodedInsn> insns;
         for (const GuestInsn& g : tb->guest) insns.push_back(g.d);
         h.on_block_decoded(h, h.pc, insns.data(), insns.size());
@@ -102,9 +104,11 @@ TranslationBlock* Engine::translate(Hart& h, const PageRef& page)
 
 void Engine::chain(TranslationBlock& from, unsigned slot, TranslationBlock& to)
 {
-    if (!opts.chaining || ((from.pc ^ to.pc) & kPageMask) != 0 || from.jmp_target[slot] != to.pc) return;
+    if (!opts.chaining || from.invalid || ((from.pc ^ to.pc) & kPageMask) != 0 || from.jmp_target[slot] != to.pc)
+        return;
     patch_jump(from, slot, to.code);
     ++stats.chains;
+    from.chained_to[slot] = &to;
 }
 
 void Engine::trace_block(const TranslationBlock& tb, size_t ir_ops, uint64_t ns)
@@ -149,6 +153,8 @@ RunExit run_jit(Hart& h, uint64_t budget)
         if (h.instret + slow_steps >= stop) return RunExit::BudgetDone;
         e.flush_if_requested();
         PageRef page;
+        e.collect();
+        h.tlb->code_written = false;  // consumed by the store helper; a helper call (AMO) leaves it
         TranslationBlock* tb = nullptr;
         if (h.pc & (sem::kIalign - 1)) {  // only a bad reset entry can get here
             h.raise(Exception::InsnMisaligned, h.pc);

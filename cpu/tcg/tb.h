@@ -34,6 +34,8 @@ struct alignas(8) TranslationBlock {
     // jmp in `code`, and the guest pc it continues at.
     std::array<uint32_t, 2> jmp_site{kNoSite, kNoSite};
     std::array<uint64_t, 2> jmp_target{};
+    std::array<TranslationBlock*, 2> chained_to{};  // where each patched exit jumps now (null: not chained)
+    bool invalid = false;  // dropped by invalidate(): may still be running, must not be chained from
 };
 
 class TbCache {
@@ -48,7 +50,16 @@ public:
         return it->second.get();
     }
     TranslationBlock* insert(std::unique_ptr<TranslationBlock> tb);
+    // Drop everything. Only where no generated code runs.
     void flush();
+    // Drop the TBs overlapping guest-physical [pa, pa + len) (within one page): out of the map and
+    // the jump cache, every chained jump into them patched back (chains stay within a page). They
+    // may be executing: kept allocated until collect(). Returns whether there were any.
+    bool invalidate(uint64_t pa, uint64_t len);
+    // Free dropped TBs: only where no generated code runs.
+    void collect() { retired_.clear(); }
+    // The 64-byte lines (cpu/code_map.h) of the page at pa_page that cached TBs cover.
+    uint64_t code_lines(uint64_t pa_page) const;
     size_t size() const { return tbs_.size(); }
 
 private:
@@ -63,7 +74,9 @@ private:
     static size_t slot(uint64_t pc) { return (pc >> 1) & (kJumpCache - 1); }
 
     std::unordered_map<Key, std::unique_ptr<TranslationBlock>, KeyHash> tbs_;
+    std::unordered_map<uint64_t, std::vector<TranslationBlock*>> by_page_;  // the TBs of each physical page
     std::array<TranslationBlock*, kJumpCache> jump_cache_{};
+    std::vector<std::unique_ptr<TranslationBlock>> retired_;  // invalidated, maybe still running
 };
 
 }  // namespace locklab::rv::tcg
