@@ -188,7 +188,10 @@ BlockBackend::Completion VirtioBlk::completion(const std::shared_ptr<Request>& r
     // `this` without a reference: the request is in flight, so the device cannot go before it
     // completes (unplug drains). A reference here could make a backend worker thread, which may
     // destroy its copy of the closure last, the one to free the device and its backend.
-    return [this, req](int ret) { finish(*req, ret ? kSIoErr : kSOk); };
+    return [this, req](int ret) {
+        RingSideBql bql(*this);  // in the main loop the whole completion runs under the BQL, as in QEMU
+        finish(*req, ret ? kSIoErr : kSOk);
+    };
 }
 
 void VirtioBlk::finish(const Request& req, uint8_t status)

@@ -2,6 +2,9 @@
 
 #include <cstring>
 
+#include "locking/bql.h"
+#include "loop/main_loop.h"
+
 namespace locklab {
 
 using namespace virtio;
@@ -82,6 +85,11 @@ void VirtioDevice::kick(unsigned q)
     host_notifier_.set();
 }
 
+bool VirtioDevice::reset_in_progress() const
+{
+    return resets_requested_.load() != resets_applied_.load() && in_flight() > 0;
+}
+
 bool VirtioDevice::idle() const
 {
     std::lock_guard lk(commands_mutex_);
@@ -90,8 +98,21 @@ bool VirtioDevice::idle() const
 
 // ---- ring side ----
 
+VirtioDevice::RingSideBql::RingSideBql(const VirtioDevice& dev, const std::source_location& site)
+{
+    if (&dev.aio_context() != &main_context() || bql_locked()) return;
+    bql_lock(site);
+    taken_ = true;
+}
+
+VirtioDevice::RingSideBql::~RingSideBql()
+{
+    if (taken_) bql_unlock();
+}
+
 void VirtioDevice::run_ring_side()
 {
+    RingSideBql bql(*this);
     std::lock_guard lk(ring_mutex_);
     if (!realized() || quiesced()) return;  // drained_end() signals the notifier again
     if (!apply_commands()) return;          // a reset waits; its last completion signals again
@@ -139,8 +160,8 @@ void VirtioDevice::apply(const Command& c)
     case Command::Kind::Reset:
         for (VirtQueue& vq : queues_) vq.reset();
         running_ = broken_ = reset_waiting_ = false;
-        ++resets_applied_;
         device_reset();
+        resets_applied_.fetch_add(1);  // the last step: pops may start again
         break;
     }
 }
@@ -148,22 +169,32 @@ void VirtioDevice::apply(const Command& c)
 std::optional<VirtQueueElement> VirtioDevice::pop(unsigned q)
 {
     std::lock_guard lk(ring_mutex_);
-    if (!running_ || broken_ || !realized() || quiesced() || q >= queues_.size()) return std::nullopt;
+    if (!running_ || broken_ || !realized() || quiesced() || q >= queues_.size() || reset_requested())
+        return std::nullopt;
     std::optional<VirtQueueElement> elem = queues_[q].pop();
     if (!elem) {
         if (queues_[q].broken()) mark_broken(queues_[q].error(), q);
         return std::nullopt;
     }
     inc_in_flight();
+    if (reset_requested()) {
+        // The reset came after the check above; the transport may already have read in_flight()
+        // as 0 and shown status 0, so the request must not start. It is dropped, as the reset
+        // would drop it: nothing was transferred, the rings are about to be reset.
+        resume_waiting_reset();
+        dec_in_flight();
+        return std::nullopt;
+    }
     return elem;
 }
 
 void VirtioDevice::complete(unsigned q, const VirtQueueElement& elem, uint32_t written)
 {
     {
+        RingSideBql bql(*this);
         std::lock_guard lk(ring_mutex_);
         // Not when the driver reset the device meanwhile: its new rings are no place for this.
-        if (resets_requested_.load() == resets_applied_) {
+        if (!reset_requested()) {
             VirtQueue& vq = queues_[q];
             vq.push(elem, written);
             if (vq.should_notify())
@@ -177,6 +208,7 @@ void VirtioDevice::complete(unsigned q, const VirtQueueElement& elem, uint32_t w
 void VirtioDevice::fail_request(unsigned q, const char* what)
 {
     {
+        RingSideBql bql(*this);
         std::lock_guard lk(ring_mutex_);
         mark_broken(what, q);
         resume_waiting_reset();
@@ -199,6 +231,9 @@ void VirtioDevice::mark_broken(const char* what, unsigned q)
     std::lock_guard lk(ring_mutex_);
     if (broken_) return;
     broken_ = true;
+    // Not when the driver reset the device meanwhile: NEEDS_RESET would land in the status of the
+    // driver's next initialisation. The pending reset clears broken_.
+    if (reset_requested()) return;
     if (VirtioTransport* t = transport_.load()) t->device_broken(what, q);
 }
 

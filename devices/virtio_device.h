@@ -10,13 +10,25 @@
 //     a bit and signals the host notifier (an EventNotifier, ioeventfd-style) and returns at once;
 //   - the ring side: the host notifier's handler, in the home thread of aio_context(), applies the
 //     queued commands in order and then calls handle_queue() for every kicked queue; the device's
-//     request completions run there too. It takes neither the transport's device lock nor the BQL.
+//     request completions run there too. It never takes the transport's device lock. Where it
+//     runs decides whether it takes the BQL (RingSideBql): in the main loop it does, as QEMU's
+//     main loop runs every device handler under the BQL, so the device competes with every vCPU
+//     access that takes the BQL; in an IOThread it does not (QEMU's dataplane). Lock order: the
+//     BQL, then ring_mutex_, then commands_mutex_ (a leaf); below the BQL the ring side takes
+//     only leaf locks (the transport's irq_mutex_ and the PLIC's), never a device lock, so it
+//     cannot invert "a device lock before the BQL".
 // A reset command waits (without blocking anyone: later commands and kicks just stay queued) until
 // every request in flight has completed, then resets the queues and calls device_reset(); so a
-// vCPU writing status 0 with requests in flight never deadlocks. Requests completing while a reset
-// is requested neither touch the used ring nor interrupt, so no old request shows up in the rings
-// the driver sets up afterwards. (Their data may still land in their buffers until the reset is
-// applied: unlike QEMU, which drains under the BQL, the vCPU does not wait for the backend.)
+// vCPU writing status 0 with requests in flight never deadlocks. From request_reset() on, no new
+// request is popped, and requests completing meanwhile neither touch the used ring nor interrupt,
+// so no old request shows up in the rings the driver sets up afterwards. Their data may still land
+// in their buffers until they complete (unlike QEMU, which drains synchronously under the BQL,
+// the vCPU does not wait for the backend): reset_in_progress() says so, and the transport keeps
+// showing the old, non-zero device status until it is false. The virtio 1.x spec (2.1.1, "Driver
+// Requirements: Device Status Field") says the driver, after writing 0, MUST wait until a read of
+// the status returns 0 before re-initialising, so a conforming driver never sees a late write. A
+// reset with nothing in flight reads 0 at once, so a driver that does not wait works as on QEMU
+// whenever it resets an idle device.
 //
 // Drained sections (loop/drainable.h; from the main loop or the home thread): drained_begin()
 // detaches the host notifier (commands and kicks stay queued) and waits for in_flight() == 0;
@@ -34,6 +46,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <source_location>
 #include <span>
 #include <vector>
 
@@ -89,6 +102,11 @@ public:
     void stop();         // DRIVER_OK cleared without a reset: stop processing
     void request_reset();  // status 0 (or legacy QueuePFN 0): full device reset, asynchronously
     void kick(unsigned q); // QueueNotify: returns at once; handle_queue(q) runs on the ring side
+    // Whether a reset asked for by request_reset() still waits for requests in flight, whose data
+    // may still reach guest memory: the transport shows the status from before the reset until
+    // then (see above). False as soon as nothing is in flight: no request starts after a reset was
+    // requested. Any thread.
+    bool reset_in_progress() const;
 
     // Ring side: whether no command is queued or waiting (tests use it to see a reset finished).
     bool idle() const;
@@ -111,6 +129,21 @@ protected:
     virtual void on_context_attached(AioContext& /*ctx*/) {}
 
     // --- ring-side helpers ---
+    // What the ring side holds besides ring_mutex_ (taken before it): the BQL while the device's
+    // AioContext is the main loop (unless this thread holds it already), nothing in an IOThread.
+    // The notifier handler, complete() and fail_request() take it themselves; a subclass takes it
+    // around whatever else its completions do (VirtioBlk: the status byte).
+    class RingSideBql {
+    public:
+        explicit RingSideBql(const VirtioDevice& dev,
+                             const std::source_location& site = std::source_location::current());
+        ~RingSideBql();
+        RingSideBql(const RingSideBql&) = delete;
+        RingSideBql& operator=(const RingSideBql&) = delete;
+
+    private:
+        bool taken_ = false;  // this guard took the BQL (and releases it)
+    };
     // The next request of queue q, counted in flight until complete(); nothing if the queue is
     // empty, not enabled, broken (then the device is marked broken), or the device is quiesced,
     // stopped or unrealized.
@@ -143,6 +176,7 @@ private:
     bool apply_commands();    // false: a reset waits for requests in flight
     void apply(const Command& c);
     void resume_waiting_reset();
+    bool reset_requested() const { return resets_requested_.load() != resets_applied_.load(); }
 
     const uint32_t device_id_;
     const uint16_t queue_max_;
@@ -153,7 +187,11 @@ private:
     std::atomic<uint64_t> driver_features_{0};  // atomic: written by the transport side
     std::atomic<uint32_t> kicked_{0};           // atomic: bit q = queue q notified, not yet handled
     std::atomic<VirtioTransport*> transport_{nullptr};  // atomic: set by plug/unplug while drained
-    std::atomic<uint64_t> resets_requested_{0};  // atomic: bumped by request_reset()
+    // seq_cst, both: request_reset() bumps resets_requested_ before reset_in_progress() reads
+    // in_flight(), pop() counts a request in flight before it reads resets_requested_; so one of
+    // them sees the other (a status read of 0 is never followed by a request starting).
+    std::atomic<uint64_t> resets_requested_{0};  // bumped by request_reset()
+    std::atomic<uint64_t> resets_applied_{0};    // Reset commands applied (ring side writes)
 
     mutable std::mutex commands_mutex_;  // leaf lock: protects commands_
     std::deque<Command> commands_;       // protected by commands_mutex_; consumed by the ring side
@@ -170,7 +208,6 @@ private:
     bool running_ = false;          // DRIVER_OK seen since the last reset
     bool broken_ = false;           // marked broken since the last reset
     bool reset_waiting_ = false;    // a Reset command waits for in-flight requests
-    uint64_t resets_applied_ = 0;   // Reset commands applied; != resets_requested_: one is pending
     AioContextNotifiers::Id context_notifier_ = 0;  // immutable after construction
 };
 

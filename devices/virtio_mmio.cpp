@@ -170,7 +170,7 @@ uint32_t VirtioMmio::read_register(VirtioDevice& dev, hwaddr offset)
         if (legacy_) break;
         return q && q->ready;
     case kInterruptStatus: return isr_.load();
-    case kStatus: return status_.load();
+    case kStatus: return dev.reset_in_progress() ? status_before_reset_ : status_.load();
     case kShmLenLow:
     case kShmLenHigh:
         if (legacy_) break;
@@ -284,8 +284,7 @@ void VirtioMmio::write_register(VirtioDevice& dev, hwaddr offset, uint32_t value
 void VirtioMmio::write_queue_pfn(VirtioDevice& dev, uint32_t value)
 {
     if (value == 0) {  // QEMU: a legacy driver releasing a queue resets the device
-        reset_registers();
-        dev.request_reset();
+        reset_device(dev);
         return;
     }
     QueueRegs* q = selected_queue(dev);
@@ -317,11 +316,17 @@ void VirtioMmio::write_queue_ready(VirtioDevice& dev, uint32_t value)
         dev.queue_disable(queue_sel_);
 }
 
+void VirtioMmio::reset_device(VirtioDevice& dev)
+{
+    if (!dev.reset_in_progress()) status_before_reset_ = status_.load();  // else: still the first one's
+    reset_registers();
+    dev.request_reset();
+}
+
 void VirtioMmio::write_status(VirtioDevice& dev, uint32_t value)
 {
     if ((value & 0xff) == 0) {  // reset
-        reset_registers();
-        dev.request_reset();
+        reset_device(dev);
         return;
     }
     const uint32_t old = status_.load();

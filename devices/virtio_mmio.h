@@ -21,6 +21,14 @@
 //
 // Interrupt: level = (InterruptStatus != 0); InterruptACK clears bits.
 //
+// Reset (Status 0, or legacy QueuePFN 0): the registers reset at once, the device asynchronously
+// (VirtioDevice::request_reset). While requests from before the reset are still in flight
+// (VirtioDevice::reset_in_progress) Status reads the value it had before the reset, and 0 only
+// once none can touch guest memory any more: a modern driver waits for 0 as the spec requires.
+// Both layouts behave alike; the legacy interface has no such rule, so a legacy driver that
+// re-initialises without reading Status back may still see a request from before the reset
+// write its buffers (QEMU 7.2 drains synchronously instead).
+//
 // Threading:
 //   - register accesses arrive on vCPU threads under this transport's device lock (the lock model;
 //     the transport is safe without the BQL). device_, the status/feature/queue registers below
@@ -112,6 +120,7 @@ private:
     uint64_t offered_features(const VirtioDevice& dev) const;
     VirtQueueConfig queue_config(const QueueRegs& q) const;
     void reset_registers();  // the transport's side of a device reset (device lock held)
+    void reset_device(VirtioDevice& dev);  // the driver's reset: registers, then the device's
     void update_irq();
 
     const bool legacy_;
@@ -128,6 +137,7 @@ private:
     std::atomic<uint32_t> status_{0};             // written under the device lock; NEEDS_RESET set by the ring side
     std::atomic<uint32_t> isr_{0};                // set by the ring side, cleared by InterruptACK/reset
     std::atomic<uint32_t> config_generation_{0};  // bumped on config changes
+    uint32_t status_before_reset_ = 0;  // device lock: Status as read while a reset is in progress
     std::mutex irq_mutex_;  // leaf lock (only the PLIC's is taken inside): serialises driving the line
 };
 

@@ -267,7 +267,7 @@ TEST_CASE("A vCPU writing status 0 with requests in flight neither deadlocks nor
     CHECK(b.blk->in_flight() == 1);
 
     b.rig.set(M::kStatus, 0);  // returns although the request is still held in the driver
-    CHECK(b.rig.reg(M::kStatus) == 0);
+    CHECK(b.rig.reg(M::kStatus) != 0);  // until the request completed (test_virtio_reset.cpp)
     poll_ready(main_context());
     CHECK_FALSE(b.blk->idle());  // the reset waits for the request, without blocking anyone
 
