@@ -50,9 +50,11 @@ void virtio_reset(struct virtio_dev *d)
 {
     io_fence();
     virtio_write32(d, VIRTIO_MMIO_STATUS, 0);
-    if (d->version >= 2)
-        while (virtio_status(d) != 0)
-            ;
+    /* virtio 1.x: wait until Status reads 0 before re-initialising. The legacy interface has no
+     * such rule, but a device that resets asynchronously (locklab's, with requests in flight)
+     * shows the old status until then; QEMU resets synchronously and reads 0 at once. */
+    while (virtio_status(d) != 0)
+        ;
 }
 
 int virtio_negotiate(struct virtio_dev *d, uint64_t wanted)

@@ -164,7 +164,7 @@ int virtq_setup(struct virtio_dev *d, struct virtq *q, unsigned index, void *mem
 
 /* DRIVER_OK: the device is live. */
 void virtio_driver_ok(struct virtio_dev *d);
-/* Writes 0 to Status and, on a modern device, waits until it reads back 0. */
+/* Writes 0 to Status and waits until it reads back 0 (the device may still finish requests). */
 void virtio_reset(struct virtio_dev *d);
 uint32_t virtio_status(const struct virtio_dev *d);
 
