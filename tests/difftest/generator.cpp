@@ -205,7 +205,7 @@ private:
             {4, &Generator::csr_write, true},    {2, &Generator::status_bits, true},
             {5, &Generator::system, true},       {2, &Generator::enter_mret, false},
             {1, &Generator::enter_sret, false},  {6, &Generator::interrupt, true},
-            {2, &Generator::self_modify, false},
+            {2, &Generator::self_modify, false}, {2, &Generator::patch_ahead, true},
         };
         unsigned total = 0;
         for (const Kind& k : kKinds) total += (top_level || k.nested_ok) ? k.weight : 0;
@@ -526,28 +526,55 @@ private:
         }
     }
 
-    // Self-modifying code, done right: a two-round loop whose first instruction is overwritten (sw,
-    // then fence.i) in round one, so round two runs the new instruction. In S/U-mode under Sv39 the
-    // store faults (code pages are not writable) and both rounds run the old one.
+    // Self-modifying code: a two-round loop whose first instruction is overwritten (sw, then in half
+    // the programs fence.i) in round one, so round two runs the new instruction: with fence.i as
+    // RISC-V requires, without it as locklab (like QEMU, x86-like) promises too (cpu/code_map.h). In
+    // S/U-mode under Sv39 the store faults (code pages are not writable) and both rounds run the
+    // old one.
     void self_modify()
     {
-        static constexpr uint32_t (*kOps[])(unsigned, unsigned, unsigned) = {enc::add, enc::xor_, enc::sub,
-                                                                             enc::mulw, enc::sltu};
-        const uint32_t now = rng_.pick(kOps)(wr(), any_reg(), any_reg());
-        const uint32_t later = rng_.pick(kOps)(wr(), any_reg(), any_reg());
+        const uint32_t now = smc_op(), later = smc_op();
         const unsigned value = wr();
         emit(enc::addi(kLoop, 0, 2));
         const int32_t slot = int32_t(emit(now));
-        const int32_t hi = int32_t((uint64_t(later) + 0x800) >> 12) & 0xfffff;
-        emit(enc::lui(value, hi));
-        emit(enc::addiw(value, value, int32_t(later) - (hi << 12)));
+        load_insn(value, later);
         const int32_t anchor = int32_t(emit(enc::auipc(kTmp, 0)));
         emit(enc::addi(kTmp, kTmp, 0), Fixup::PcrelImm, slot, anchor);
         emit(enc::sw(value, kTmp, 0));
-        const size_t fence = emit(enc::fence_i());
-        p_.body[fence].pinned = true;
+        if (rng_.chance(50)) {
+            const size_t fence = emit(enc::fence_i());
+            p_.body[fence].pinned = true;
+        }
         emit(enc::addi(kLoop, kLoop, -1));
         emit(enc::blt(0, kLoop, 0), Fixup::Branch, slot);
+    }
+
+    // Precise self-modifying code: a store over the instruction right after it, in the same
+    // straight-line block, without fence.i: every engine must run the new instruction (the block
+    // that was decoded or translated with the old one ends after the store). The slot may be only
+    // 2-byte aligned (a misaligned store, performed byte by byte) or straddle a page.
+    void patch_ahead()
+    {
+        const uint32_t now = smc_op(), later = smc_op();
+        const unsigned value = wr();
+        load_insn(value, later);
+        const int32_t anchor = int32_t(emit(enc::auipc(kTmp, 0)));
+        const size_t addi = emit(enc::addi(kTmp, kTmp, 0), Fixup::PcrelImm, -1, anchor);
+        emit(enc::sw(value, kTmp, 0));
+        p_.body[addi].target = int32_t(emit(now));
+    }
+    uint32_t smc_op()
+    {
+        static constexpr uint32_t (*kOps[])(unsigned, unsigned, unsigned) = {enc::add, enc::xor_, enc::sub,
+                                                                             enc::mulw, enc::sltu};
+        return rng_.pick(kOps)(wr(), any_reg(), any_reg());
+    }
+    // reg = the 32-bit encoding `insn` (lui + addiw).
+    void load_insn(unsigned reg, uint32_t insn)
+    {
+        const int32_t hi = int32_t((uint64_t(insn) + 0x800) >> 12) & 0xfffff;
+        emit(enc::lui(reg, hi));
+        emit(enc::addiw(reg, reg, int32_t(insn) - (hi << 12)));
     }
 
     // t4 = the address of the instruction after `ret_insn`; xepc = t4; x-ret into the lower mode.

@@ -14,7 +14,9 @@
 //    mip/sip software bits, satp, mstatus/sstatus bits SUM/MXR/MPRV/TW/TSR/TVM/...), unknown and
 //    read-only CSRs;
 //  - ecall, ebreak, c.ebreak, illegal words, wfi, fence, fence.i, sfence.vma;
-//  - entries into the program's lower mode (S or U) by mret or sret; an ecall brings it back to M.
+//  - entries into the program's lower mode (S or U) by mret or sret; an ecall brings it back to M;
+//  - self-modifying code: a loop rewriting its first instruction with or without fence.i, and a
+//    store over the very next instruction of a straight-line block (precise SMC, no fence.i).
 // Per program: Sv39 on or off (identity tables: code pages executable for the lower mode, data pages
 // with random permissions, A/D bits sometimes clear), SUM/MXR and counter enables at random.
 #pragma once
