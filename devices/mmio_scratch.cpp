@@ -32,6 +32,12 @@ void busy_wait(uint64_t ns)
     }
 }
 
+// Adds to a counter only the device lock's holder writes (see the fields' comment).
+void bump(std::atomic<uint64_t>& counter, uint64_t by = 1)
+{
+    counter.store(counter.load(std::memory_order_relaxed) + by, std::memory_order_relaxed);
+}
+
 }  // namespace
 
 MmioScratch::MmioScratch(uint64_t cost_ns, AioContext& ctx)
@@ -106,7 +112,7 @@ void MmioScratch::on_backend_timer()
         run_async([token = std::make_shared<InFlight>(this)] {
             MmioScratch& d = *token->dev;
             busy_wait(d.cost_ns());
-            d.async_done_.fetch_add(1, std::memory_order_relaxed);
+            bump(d.async_done_);
         });
     }
 }
@@ -117,10 +123,11 @@ bool MmioScratch::begin_access()
         unplug_audit::record_freed_access();
         return false;
     }
-    const uint64_t ejected = ejected_at_.load();
-    if (auto start = unplug_audit::current_access_start(); start && ejected && *start >= ejected)
-        unplug_audit::record_stale();
-    access_count_.fetch_add(1, std::memory_order_relaxed);
+    if (const uint64_t ejected = ejected_at_.load()) {  // only an ejected instance can see a stale access
+        if (auto start = unplug_audit::current_access_start(); start && *start >= ejected)
+            unplug_audit::record_stale();
+    }
+    bump(access_count_);
     busy_wait(cost_ns_.load(std::memory_order_relaxed));
     return true;
 }
@@ -156,8 +163,8 @@ MemTx MmioScratch::mmio_write(hwaddr offset, unsigned size, uint64_t value)
     if (reg >= kData0 && reg < kData0 + 8 * kDataRegs) {
         uint64_t& d = data_[(reg - kData0) / 8];
         d = reg_write_part(d, part, size, value);
-        write_count_.fetch_add(1, std::memory_order_relaxed);
-        write_sum_.fetch_add(value, std::memory_order_relaxed);
+        bump(write_count_);
+        bump(write_sum_, value);
     } else if (reg == kCostNs) {
         cost_ns_.store(std::min(reg_write_part(cost_ns(), part, size, value), kMaxCostNs));
     } else if (reg == kDoorbell) {

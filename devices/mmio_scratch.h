@@ -90,10 +90,12 @@ private:
 
     const uint64_t generation_;                  // immutable
     std::atomic<uint64_t> cost_ns_;              // atomic: set by the guest, read by every access
-    std::atomic<uint64_t> access_count_{0};      // atomic: counted under the device lock, read by anyone
-    std::atomic<uint64_t> write_count_{0};       // atomic: as access_count_
-    std::atomic<uint64_t> write_sum_{0};         // atomic: as access_count_
-    std::atomic<uint64_t> async_done_{0};        // atomic: as access_count_
+    // Written under the device lock only (one writer at a time: bump() is a load and a store, not a
+    // locked read-modify-write); atomic so that anyone may read them without the lock.
+    std::atomic<uint64_t> access_count_{0};
+    std::atomic<uint64_t> write_count_{0};       // as access_count_
+    std::atomic<uint64_t> write_sum_{0};         // as access_count_
+    std::atomic<uint64_t> async_done_{0};        // as access_count_
     std::atomic<uint64_t> ejected_at_{0};        // atomic: unplug_audit sequence of the eject, 0 before
     std::atomic<bool> freed_{false};             // atomic: set when quarantined, read by accesses
     uint64_t data_[kDataRegs] = {};              // device lock

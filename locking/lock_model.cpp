@@ -15,11 +15,6 @@
 
 namespace locklab {
 
-LockHold LockModel::enter(LockDomain& d, const std::source_location& site)
-{
-    return (d.model ? *d.model : *this).do_enter(d, site);
-}
-
 AsyncOutcome LockModel::run_async(LockDomain& d, AsyncWork work, const AsyncExecutor& ex,
                                   const std::source_location& site)
 {

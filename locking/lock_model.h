@@ -96,7 +96,10 @@ public:
     // the model takes for it (`d.model`'s choice if the device has its own model). The statistics
     // and lockdep see this function as the site; the two-argument form passes the caller's.
     virtual LockHold enter(LockDomain& d) { return enter(d, std::source_location::current()); }
-    LockHold enter(LockDomain& d, const std::source_location& site);
+    LockHold enter(LockDomain& d, const std::source_location& site)
+    {
+        return (d.model ? *d.model : *this).do_enter(d, site);  // inline: every MMIO access calls it
+    }
 
     // Asynchronous work for the device `d`, from an event loop whose executor is `ex`: runs `work`
     // under the same protection as enter(), or defers it as the outcome says. `work` owns what it

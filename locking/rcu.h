@@ -14,13 +14,30 @@
 #pragma once
 
 #include <atomic>
+#include <cassert>
 #include <functional>
 
 namespace locklab {
 
-void rcu_read_lock();
-void rcu_read_unlock();
-bool rcu_read_locked();      // is this thread inside a read section?
+namespace detail {
+// Home thread only: this thread's read-section nesting, for both implementations. Trivial and
+// inline, so a nested section (every MMIO access of a vCPU, which runs inside run()'s section) is
+// an increment of a %fs-relative word, without a call.
+inline thread_local int t_rcu_depth = 0;
+void rcu_read_lock_outermost();    // the implementation's side of entering / leaving the
+void rcu_read_unlock_outermost();  // outermost section
+}  // namespace detail
+
+inline void rcu_read_lock()
+{
+    if (detail::t_rcu_depth++ == 0) detail::rcu_read_lock_outermost();
+}
+inline void rcu_read_unlock()
+{
+    assert(detail::t_rcu_depth > 0 && "rcu_read_unlock outside a read section");
+    if (--detail::t_rcu_depth == 0) detail::rcu_read_unlock_outermost();
+}
+inline bool rcu_read_locked() { return detail::t_rcu_depth > 0; }  // inside a read section?
 void rcu_synchronize();      // wait for a grace period
 void rcu_call(std::function<void()> fn);  // run fn after a grace period, on the reclaimer thread
 void rcu_barrier();          // wait until every rcu_call queued before it has run (drops the BQL meanwhile)

@@ -19,7 +19,6 @@ namespace {
 
 struct Reader {
     std::atomic<uint64_t> ctr{0};  // atomic: 0 outside a section, else the gp counter at entry
-    int depth = 0;                 // home thread only
 };
 
 std::mutex g_registry_mutex;
@@ -140,20 +139,10 @@ Reclaimer& reclaimer()
 
 }  // namespace
 
-void rcu_read_lock()
-{
-    Reader& r = self().r;
-    if (r.depth++ == 0) r.ctr.store(g_gp_ctr.load());
-}
-
-void rcu_read_unlock()
-{
-    Reader& r = self().r;
-    assert(r.depth > 0 && "rcu_read_unlock outside a read section");
-    if (--r.depth == 0) r.ctr.store(0);
-}
-
-bool rcu_read_locked() { return self().r.depth > 0; }
+namespace detail {
+void rcu_read_lock_outermost() { self().r.ctr.store(g_gp_ctr.load()); }
+void rcu_read_unlock_outermost() { self().r.ctr.store(0); }
+}  // namespace detail
 
 void rcu_synchronize()
 {

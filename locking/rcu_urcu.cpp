@@ -22,9 +22,6 @@ struct ThreadRegistration {
 };
 thread_local ThreadRegistration t_reg;  // touched only when the thread registers (it has a destructor,
                                         // so each use goes through the TLS wrapper)
-// Home thread only: read-section nesting. Trivial, so a use is one %fs-relative access: a nested
-// section (every MMIO access of a vCPU, which runs inside run()'s section) costs only this.
-thread_local int t_depth = 0;
 
 inline void ensure_registered()
 {
@@ -49,21 +46,14 @@ void run_deferred(rcu_head* h)
 
 }  // namespace
 
-void rcu_read_lock()
+namespace detail {
+void rcu_read_lock_outermost()
 {
-    if (t_depth++ > 0) return;  // nested: the outermost section already holds liburcu's
     ensure_registered();
     urcu_memb_read_lock();
 }
-
-void rcu_read_unlock()
-{
-    assert(t_depth > 0 && "rcu_read_unlock outside a read section");
-    if (--t_depth > 0) return;
-    urcu_memb_read_unlock();
-}
-
-bool rcu_read_locked() { return t_depth > 0; }
+void rcu_read_unlock_outermost() { urcu_memb_read_unlock(); }
+}  // namespace detail
 
 void rcu_synchronize()
 {

@@ -51,7 +51,7 @@ MemTx dispatch_mmio(AddressSpace& as, MemAccess& a)
     if (hold.refused()) return MemTx::AccessError;                // would break the lock order
     if (!owner) return call_region(mr, offset, a);                // no device: no guard to check
     if (!owner->realized()) return MemTx::DeviceGone;             // unplugged while we waited
-    ReentrancyHold engaged(owner->guard());                       // 6. re-entrancy guard
+    ReentrancyHold engaged(owner->guard(), ReentrancyHold::Serialised{});  // 6. guard (under 5.)
     if (!engaged) return MemTx::Reentrant;
     return call_region(mr, offset, a);                            // 6. the device callback
 }                                  // 7, 8: guard, then hold, then pin released (reverse order)
