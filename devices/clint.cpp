@@ -20,7 +20,8 @@ Clint::Clint(uint64_t region_size, uint64_t timebase_hz, AioContext& ctx, std::v
       lines_(std::move(harts)),
       mtimecmp_(lines_.size()),
       msip_(lines_.size()),
-      timers_(lines_.size())
+      timers_(lines_.size()),
+      armed_(lines_.size(), kNeverArmed)
 {
     // Its state is under its own lock; it only drives hart lines (lock-free) and arms timers
     // (callable from any thread). The hot device: every hart reads mtime.
@@ -35,8 +36,16 @@ Clint::Clint(uint64_t region_size, uint64_t timebase_hz, AioContext& ctx, std::v
 
 void Clint::do_realize()
 {
-    for (unsigned h = 0; h < timers_.size(); ++h)
-        timers_[h] = ctx_.new_timer(ClockType::Virtual, [this, h] { run_async([this, h] { evaluate_timer(h); }); });
+    for (unsigned h = 0; h < timers_.size(); ++h) {
+        timers_[h] = ctx_.new_timer(ClockType::Virtual, [this, h] { run_async([this, h] { on_timer(h); }); });
+        armed_[h] = kNeverArmed;
+    }
+}
+
+void Clint::on_timer(unsigned hart)
+{
+    armed_[hart] = kNeverArmed;  // it fired: nothing armed any more
+    evaluate_timer(hart);
 }
 
 void Clint::do_unrealize()
@@ -45,12 +54,11 @@ void Clint::do_unrealize()
     for (auto& t : timers_) t.reset();  // deleting a timer disarms it: no callback after unrealize
 }
 
-uint64_t Clint::ticks_at(int64_t ns) const
+uint64_t Clint::raw_ticks_at(int64_t ns) const
 {
     // ns * hz / 1e9 without overflow (hz <= 1e9)
     const auto n = uint64_t(ns);
-    const uint64_t raw = n / kNsPerSecond * timebase_hz_ + n % kNsPerSecond * timebase_hz_ / kNsPerSecond;
-    return raw + delta_.load(std::memory_order_relaxed);
+    return n / kNsPerSecond * timebase_hz_ + n % kNsPerSecond * timebase_hz_ / kNsPerSecond;
 }
 
 void Clint::set_mtime(uint64_t value)
@@ -79,17 +87,26 @@ uint64_t Clint::ticks_to_ns_ceil(uint64_t ticks) const
 
 void Clint::evaluate_timer(unsigned hart)
 {
-    const int64_t now = clock_ns(ClockType::Virtual);
-    const uint64_t mtime = ticks_at(now);
+    const uint64_t raw = raw_ticks_at(clock_ns(ClockType::Virtual));
+    const uint64_t mtime = raw + delta_.load(std::memory_order_relaxed);
     const uint64_t cmp = mtimecmp_[hart];
     if (mtime >= cmp) {
-        timers_[hart]->del();
+        if (armed_[hart] != kNeverArmed) timers_[hart]->del();
+        armed_[hart] = kNeverArmed;
         lines_[hart].mti.raise();
         return;
     }
     lines_[hart].mti.lower();
-    // Rounded up, so the callback never runs before mtime has reached mtimecmp.
-    timers_[hart]->mod(deadline_after(now, ticks_to_ns_ceil(cmp - mtime)));
+    // The first ns at which the timebase reaches raw + (cmp - mtime): rounded up, so the callback
+    // never runs before mtime has reached mtimecmp; and a function of mtimecmp (and delta) alone, so
+    // rewriting the same mtimecmp finds the timer armed for it already.
+    const uint64_t left = cmp - mtime;
+    const int64_t deadline = left > std::numeric_limits<uint64_t>::max() - raw
+                                 ? kNeverArmed
+                                 : deadline_after(0, ticks_to_ns_ceil(raw + left));
+    if (deadline >= armed_[hart]) return;  // armed for this deadline or an earlier one (fires early)
+    timers_[hart]->mod(deadline);
+    armed_[hart] = deadline;
 }
 
 Clint::Decoded Clint::decode(hwaddr offset, unsigned size) const

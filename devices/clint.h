@@ -10,7 +10,11 @@
 //
 // mtime = clock_ns(Virtual) * 10 MHz / 1e9 + delta; writing mtime changes delta. Writing mtimecmp at
 // or below mtime raises MTI at once; otherwise MTI drops and a Virtual-clock timer in the main
-// AioContext is armed for the deadline; its callback raises MTI. Nothing polls.
+// AioContext is armed for the deadline (the first Virtual-clock ns at which mtime reaches mtimecmp);
+// its callback raises MTI. Nothing polls. The timer is re-armed only when the deadline moves
+// earlier (arming wakes the main loop when it becomes its first timer: a system call): a later
+// deadline lets the armed timer fire early, and its callback re-evaluates and arms the new one. A
+// deadline mtime cannot reach (mtimecmp = ~0, or past 2^63 ns) arms nothing.
 // Reset (as QEMU's): msip cleared, mtime set to 0 and every hart re-evaluated; mtimecmp keeps its
 // value, 0 at power-on, so after the board's power-on reset MTI is pending until the guest writes
 // mtimecmp (qemu-system-riscv64 7.2 shows mip.MTIP set at the first instruction too).
@@ -18,6 +22,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <vector>
 
@@ -57,10 +62,13 @@ private:
     Decoded decode(hwaddr offset, unsigned size) const;
 
     void set_mtime(uint64_t value);               // device lock held; re-evaluates every hart
-    uint64_t ticks_at(int64_t ns) const;          // mtime at Virtual-clock time `ns`
+    uint64_t raw_ticks_at(int64_t ns) const;      // the timebase at Virtual-clock time `ns`, without delta
+    uint64_t ticks_at(int64_t ns) const { return raw_ticks_at(ns) + delta_.load(std::memory_order_relaxed); }
     uint64_t ticks_to_ns_ceil(uint64_t ticks) const;  // saturating
-    // Device lock held: compare mtimecmp[hart] with mtime, drive MTI and (re)arm the hart's timer.
+    // Device lock held: compare mtimecmp[hart] with mtime, drive MTI and arm the hart's timer if its
+    // deadline moved earlier (see the header comment).
     void evaluate_timer(unsigned hart);
+    void on_timer(unsigned hart);  // device lock held: the hart's timer fired
 
     const uint64_t timebase_hz_;
     AioContext& ctx_;                      // the main context; timers run in its home thread
@@ -70,6 +78,11 @@ private:
     std::vector<uint64_t> mtimecmp_;       // device lock
     std::vector<uint32_t> msip_;           // device lock
     std::vector<std::unique_ptr<Timer>> timers_;  // device lock; exist only while realized
+    // Device lock: the deadline timers_[h] is armed for, kNeverArmed if none. After the timer fired
+    // and until its callback ran, still that (past) deadline: nothing re-arms meanwhile, and the
+    // callback re-evaluates.
+    std::vector<int64_t> armed_;
+    static constexpr int64_t kNeverArmed = std::numeric_limits<int64_t>::max();
 };
 
 }  // namespace locklab
