@@ -91,12 +91,17 @@ void CodeMap::written(Hart& h, TlbTable& table, uint64_t va, uint64_t pa, uint64
 {
     Page* p = page(pa);
     const uint64_t mask = code_line_mask(pa, len);
-    // A read-modify-write even when no stored line holds code: it orders the store (relaxed, done)
-    // before any later mark() of these lines, whose translation then reads the new bytes.
-    const uint64_t before = p ? p->lines.fetch_and(~mask, std::memory_order_seq_cst) : 0;
+    // A read-modify-write even though it changes nothing: it orders the store (relaxed, done) before
+    // any later mark() of these lines, whose translation then reads the new bytes.
+    const uint64_t before = p ? p->lines.fetch_or(0, std::memory_order_seq_cst) : 0;
     if (before & mask) {
-        invalidate_others(h, pa, mask, p->harts.load(std::memory_order_relaxed));
-        if (invalidate_cached_code(h, pa, len)) h.tlb->code_written = true;
+        if (drop_cached_code(h, pa, len)) h.tlb->code_written = true;
+        // Lines of this hart's remaining code stay marked; the others' code on the stored lines is
+        // dropped by the work queued below (a hart that marked them meanwhile has its bit in
+        // `harts` already, so it gets the work too).
+        const uint64_t cleared = mask & ~cached_code_lines(h, pa & kPageMask);
+        if (cleared) p->lines.fetch_and(~cleared, std::memory_order_seq_cst);
+        invalidate_others(h, pa, mask, p->harts.load(std::memory_order_seq_cst));
     }
     if (!p || p->lines.load(std::memory_order_seq_cst) == 0) table.drop_code_flag(TlbTable::index(va), *this);
 }
@@ -125,14 +130,23 @@ CodeMap& code_map(Hart& h)
     return *tlb.code;
 }
 
+bool drop_cached_code(Hart& h, uint64_t pa, uint64_t len)
+{
+    const bool dropped = h.blocks->invalidate(pa, len);
+    return (h.jit && h.jit->invalidate(pa, len)) || dropped;
+}
+
+uint64_t cached_code_lines(const Hart& h, uint64_t pa_page)
+{
+    return h.blocks->code_lines(pa_page) | (h.jit ? h.jit->code_lines(pa_page) : 0);
+}
+
 bool invalidate_cached_code(Hart& h, uint64_t pa, uint64_t len)
 {
-    bool dropped = h.blocks->invalidate(pa, len);
-    if (h.jit && h.jit->invalidate(pa, len)) dropped = true;
-    // Blocks this hart keeps in the page (not overlapping the bytes) may share the cleared lines.
+    const bool dropped = drop_cached_code(h, pa, len);
+    // The storing hart cleared the lines: mark those of the code kept here again.
     const uint64_t page_base = pa & kPageMask;
-    const uint64_t kept = h.blocks->code_lines(page_base) | (h.jit ? h.jit->code_lines(page_base) : 0);
-    if (kept) code_map(h).add_lines(h, page_base, kept);
+    if (const uint64_t kept = cached_code_lines(h, page_base)) code_map(h).add_lines(h, page_base, kept);
     return dropped;
 }
 

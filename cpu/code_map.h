@@ -10,20 +10,23 @@
 // is fast again (QEMU keeps every store to a code page on the slow path and walks the page's TBs:
 // its "18 MIPS cliff").
 //
-// Invalidation (written()): the stored lines are cleared from the mask; the storing hart drops its
-// blocks and TBs overlapping the stored bytes at once (and marks the lines of those it keeps
-// again), so a store that rewrites the block it executes ends that block right after the store
+// Invalidation (written()): the storing hart drops its blocks and TBs overlapping the stored bytes
+// at once and clears the stored lines its remaining code does not cover, so a store that rewrites
+// the block it executes ends that block right after the store
 // (Tlb::code_written; precise SMC, like QEMU's cpu_loop_exit_noexc); every other hart that cached
 // code in the page (the page's hart mask) gets run_on_cpu() work dropping whatever overlaps the
 // stored lines, and is kicked: it leaves its current block at the next block boundary and runs the
 // work before it executes anything else.
 //
-// Ordering: caching code marks the lines (seq_cst), protects the TLBs, and only the translation
-// that follows is kept; a slow-path store writes (seq_cst) and then reads the mask (seq_cst), so
-// either the store sees the mark or the translation sees the store. A fast-path store whose TLB
-// check ran before the page was protected and whose write lands after the code was read is not
-// seen (QEMU has the same window); RISC-V code that patches code for another hart needs fence.i on
-// that hart, which drops all of its cached code (Hart::code_flush()), so such programs are exact.
+// Ordering: an engine decodes a block, marks its lines (an RMW, seq_cst), protects the TLBs, then
+// reads the bytes again and keeps the block only if they are unchanged (track_decoded_code()); a
+// slow-path store writes and then does an RMW on the mask. The mask's modification order decides:
+// a store after the mark sees it and invalidates; a store before it is visible to the re-read. A
+// fast-path store whose TLB check ran before the page was protected and whose write lands after the
+// re-read is not seen (QEMU, which protects after translating, has a wider window; its notdirty
+// path even invalidates before the store lands); RISC-V code that patches code for another hart
+// needs fence.i on that hart, which drops all of its cached code (Hart::code_flush()), so such
+// programs are exact. Harts are destroyed only while no hart runs.
 // Not covered: device DMA into guest RAM (devices write through AddressSpace::ram_ptr()), and the
 // page walker's A/D updates.
 #pragma once
@@ -109,8 +112,31 @@ private:
 // h's code map (attaches h on first use). Home thread.
 CodeMap& code_map(Hart& h);
 
-// Drop h's cached code (interpreter blocks and JIT TBs) overlapping [pa, pa + len) and mark the
-// lines of the page's remaining code again. Returns whether something was dropped. Home thread.
+// Whether the instruction `d`, decoded from host address `p`, is still there (relaxed reads:
+// other harts may be storing).
+inline bool insn_unchanged(const uint8_t* p, const DecodedInsn& d)
+{
+    auto parcel = [](const uint8_t* q) {
+        return std::atomic_ref<const uint16_t>(*reinterpret_cast<const uint16_t*>(q)).load(std::memory_order_relaxed);
+    };
+    if (d.len == 2) return parcel(p) == (d.raw & 0xffff);
+    return (parcel(p) | uint32_t(parcel(p + 2)) << 16) == d.raw;
+}
+
+// An engine (home thread) has decoded code at guest-physical [pa, pa + len): mark it in the code
+// map, then check with `unchanged()` (insn_unchanged() over the block) that no store slipped in
+// between. False: do not cache the block (run it uncached; the next lookup decodes it again).
+template <class Unchanged>
+bool track_decoded_code(Hart& h, uint64_t pa, uint64_t len, Unchanged unchanged)
+{
+    return code_map(h).add(h, pa, len) && unchanged();
+}
+
+// h's cached code (interpreter blocks and JIT TBs), home thread: drop what overlaps [pa, pa + len)
+// (within one page; returns whether there was any); the lines of the page at pa_page it covers;
+// both, then mark the remaining lines again (the work another hart's store queues).
+bool drop_cached_code(Hart& h, uint64_t pa, uint64_t len);
+uint64_t cached_code_lines(const Hart& h, uint64_t pa_page);
 bool invalidate_cached_code(Hart& h, uint64_t pa, uint64_t len);
 
 }  // namespace locklab::rv

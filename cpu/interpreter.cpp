@@ -89,7 +89,12 @@ BlockLookup lookup_block(Hart& h, const void* const* labels, Block*& out)
     out = cache.find(page.pa);
     if (out) return BlockLookup::Found;
     std::unique_ptr<Block> b = decode_block(h, page.host, page.pa, h.pc, labels);
-    if (!b || !code_map(h).add(h, page.pa, b->bytes)) return BlockLookup::Uncached;
+    if (!b || !track_decoded_code(h, page.pa, b->bytes, [&] {
+            for (uint32_t i = 0; i < b->n; ++i)
+                if (!insn_unchanged(page.host + b->insns[i].offset, b->insns[i].d)) return false;
+            return true;
+        }))
+        return BlockLookup::Uncached;
     out = cache.insert(std::move(b));
     return BlockLookup::Found;
 }

@@ -79,6 +79,12 @@ TranslationBlock* Engine::translate(Hart& h, const PageRef& page)
     const GuestInsn& last = tb->guest.back();
     tb->guest_bytes = uint32_t(last.pc + last.d.len - h.pc);
     if (h.on_block_decoded) {
+    if (!track_decoded_code(h, page.pa, tb->guest_bytes, [&] {
+            for (const GuestInsn& g : tb->guest)
+                if (!insn_unchanged(page.host + (g.pc - h.pc), g.d)) return false;
+            return true;
+        }))
+        return nullptr;  // untracked, or rewritten meanwhile: run uncached
     if (!code_map(h).add(h, page.pa, tb->guest_bytes)) return nullptr;  // untracked: run uncached
         std::vector<DecodedInsn> insns;
         for (const GuestInsn& g : tb->guest) insns.push_back(g.d);
