@@ -160,7 +160,45 @@ void Machine::load_and_reset()
 
 void Machine::move_drive(const std::string& drive, const std::string& iothread)
 {
-    virtio_plug_->move_drive(drive, virtio_plug_->context(iothread));
+    auto refuse = [&](const std::string& why) {
+        throw HotplugError(fmt::format("move_drive {} to {}: {}", drive, iothread.empty() ? "main" : iothread, why));
+    };
+    if (moving_drive_) refuse("another move is in progress");
+    AioContext& to = virtio_plug_->context(iothread);  // throws for an unknown iothread
+    if (!drives_->find(drive)) refuse(fmt::format("no drive '{}'", drive));
+    const std::string user = drives_->user(drive);
+    Device* const dev = user.empty() ? nullptr : hotplug_->find(user);
+    if (!dev || !dev->realized()) refuse(fmt::format("drive '{}' serves no plugged device (never plugged, or unplugged)", drive));
+    // Removals pending that the controller does not show as eject requests are surprise removals
+    // under way; which device they remove only the manager knows, so every move waits for them.
+    unsigned slot = virt::kVirtioSlots, ejects_requested = 0;
+    for (unsigned s = 0; s < HotplugController::kSlots; ++s) {
+        if (s < virt::kVirtioSlots && board_->virtio_slot(s).device() == dev) slot = s;
+        ejects_requested += (board_->hotplug().slot_status(s) & HotplugController::kEjectRequest) != 0;
+    }
+    if (slot == virt::kVirtioSlots) refuse(fmt::format("device '{}' is not in a virtio slot any more", user));
+    if (board_->hotplug().slot_status(slot) & HotplugController::kEjectRequest)
+        refuse(fmt::format("device '{}' is being hot-unplugged", user));
+    if (hotplug_->removals_pending() > ejects_requested) refuse("a surprise hot-unplug is under way; retry once it completed");
+
+    // The drain inside the move polls the main loop, where a removal that starts meanwhile (a guest's
+    // eject, a hot-plug script) can complete: the reference keeps the device alive until the move has
+    // let go of it, and the check afterwards gives the drive, which the move may have carried along
+    // after the unplug had freed it, back to the main loop.
+    const Ref<Device> keep(dev);
+    moving_drive_ = true;
+    struct Done {
+        bool& flag;
+        ~Done() { flag = false; }
+    } done{moving_drive_};
+    virtio_plug_->move_drive(drive, to);
+    if (!keep->realized()) {
+        if (BlockBackend* b = drives_->find(drive); b && drives_->user(drive).empty()) {
+            BqlUnlockGuard unlocked;
+            b->move_to_context(main_ctx_);
+        }
+        refuse(fmt::format("device '{}' was hot-unplugged during the move; drive '{}' is free, in the main loop", user, drive));
+    }
 }
 
 void Machine::on_shutdown(const ShutdownRequest& r)

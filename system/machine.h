@@ -36,7 +36,12 @@ public:
 
     // Moves the virtio-blk device using drive `drive`, and the drive, to IOThread `iothread`'s
     // AioContext ("" or "main": the main loop) through a drained section, losing no request. Main
-    // loop thread (the machine's). Throws std::runtime_error (no such drive user or iothread).
+    // loop thread (the machine's). Throws HotplugError (a std::runtime_error), changing nothing,
+    // for an unknown drive or iothread, a drive that serves no plugged device (never plugged, or
+    // hot-unplugged), a device whose eject was requested, while a surprise removal is under way,
+    // and for a move started inside another's drain. If the device is hot-unplugged while the move
+    // waits for its requests (a removal completing in the main loop meanwhile), the move throws
+    // too, with the device intact until its last reference and the drive free in the main loop.
     void move_drive(const std::string& drive, const std::string& iothread);
     HotplugManager& hotplug() { return *hotplug_; }
 
@@ -70,6 +75,7 @@ private:
     std::unique_ptr<HotplugScriptPlayer> hotplug_script_;   // main thread; --hotplug-script only
     std::unique_ptr<LockdepDemoPlug> lockdep_demo_;  // --lockdep-demo only
     uint64_t fdt_addr_ = 0;
+    bool moving_drive_ = false;  // main thread: a move_drive is draining (refuses a nested one)
 
     std::atomic<bool> stop_{false};      // atomic: set by the finisher (vCPU thread), read everywhere
     std::atomic<bool> reset_{false};     // atomic: a reset rather than a shutdown was requested
