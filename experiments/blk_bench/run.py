@@ -13,6 +13,12 @@ hammer another device: on locklab their own mmio-scratch (-device mmio-scratch,i
 mmio-scratch). QEMU 7.2 refuses iothread= for virtio-mmio under TCG ("ioeventfd is required for
 iothread"), so QEMU is measured in its main loop only.
 
+The hammered device takes the BQL by default (--hammer-lock bql: --device-lock TYPE=global, as
+in QEMU, where a vCPU's MMIO access takes the BQL; locklab's default --lock-model is global too,
+the option pins it). That is the contention the issue's placement target is about: a virtio device
+in the main loop processes its rings under the BQL, one in an IOThread does not. --hammer-lock own
+puts the hammered device on its own lock (--device-lock TYPE=per-device), for comparison.
+
 Writes results.csv (one row per run) and summary.md (medians side by side, the ratios and the
 issue's two targets) into the output folder and prints the summary.
 """
@@ -41,6 +47,7 @@ METRICS = {
     "rand_write_IOPS": ("rand_write", "IOPS", lambda ops, nbytes, s: ops / s),
 }
 FORMATS = ("raw", "qcow2")
+HAMMER_LOCK_CLASS = {"scratch": "mmio-scratch", "uart": "serial"}  # --device-lock TYPE for each target
 
 
 class RunFailed(Exception):
@@ -60,6 +67,8 @@ def parse_args():
     p.add_argument("--size-mb", type=int, help="disk size in MiB (default 32, quick 8)")
     p.add_argument("--hammer", choices=("scratch", "uart"), default="scratch",
                    help="what locklab's hammer harts hit (QEMU: always the UART)")
+    p.add_argument("--hammer-lock", choices=("bql", "own"), default="bql",
+                   help="whether locklab's hammered device takes the BQL (default, as in QEMU) or its own lock")
     p.add_argument("--timeout", type=float, default=300, help="seconds per run")
     a = p.parse_args()
     a.runs = a.runs or (1 if a.quick else 3)
@@ -90,6 +99,9 @@ def command(args, emulator, placement, fmt, elf, image):
     if emulator == "locklab" and args.hammer == "scratch":
         for h in range(1, args.smp):
             cmd += ["-device", f"mmio-scratch,id=s{h},slot={h}"]
+    if emulator == "locklab":
+        model = "global" if args.hammer_lock == "bql" else "per-device"
+        cmd += ["--device-lock", f"{HAMMER_LOCK_CLASS[args.hammer]}={model}"]
     return cmd
 
 
@@ -163,6 +175,9 @@ def summary(args, med, failures, load_before):
          f"{load_before:.1f} at the start, {os.getloadavg()[0]:.1f} at the end (the vCPUs, the IOThread and the main "
          f"loop share them).", "",
          "Hammer target: " + "; ".join(sorted({f"{k[0]}: {v['target']}" for k, v in med.items()})) +
+         (f" (locklab's under the BQL: --device-lock {HAMMER_LOCK_CLASS[args.hammer]}=global)"
+          if args.hammer_lock == "bql" else
+          f" (locklab's on its own lock: --device-lock {HAMMER_LOCK_CLASS[args.hammer]}=per-device)") +
          " (QEMU has no mmio-scratch: its hammer harts read the UART LSR, which takes QEMU's BQL; run with "
          "--hammer uart for the like-for-like locklab figure). QEMU 7.2 cannot place virtio-mmio in an IOThread "
          "under TCG, so its column is the main loop.", ""]
