@@ -27,6 +27,7 @@
 
 #include "cpu/hart.h"
 #include "cpu/tlb.h"
+#include "memory/guest_ram_order.h"
 
 namespace locklab::rv {
 
@@ -41,18 +42,10 @@ inline std::atomic_ref<T> host_word(uint8_t* p)
     return std::atomic_ref<T>(*reinterpret_cast<T*>(p));
 }
 
-// FENCE on the host: a full barrier between this hart's accesses. ThreadSanitizer does not support
-// atomic_thread_fence (GCC refuses it with -Werror=tsan); its builds use a seq_cst read-modify-write
-// on a thread-local word instead, which is the same full barrier on x86-64.
-inline void host_fence()
-{
-#if defined(__SANITIZE_THREAD__)
-    thread_local std::atomic<uint32_t> word{0};
-    word.fetch_add(1, std::memory_order_seq_cst);
-#else
-    std::atomic_thread_fence(std::memory_order_seq_cst);
-#endif
-}
+// FENCE on the host: a full barrier between this hart's accesses, the one devices doing DMA pair
+// with (memory/guest_ram_order.h; in TSan builds a read-modify-write of a word they also use, so
+// TSan sees the ordering a virtio ring relies on).
+inline void host_fence() { guest_ram_fence(); }
 
 // Non-inline slow paths (memory_access.cpp).
 bool load_slow(Hart& h, uint64_t va, unsigned size, uint64_t& value);

@@ -2,9 +2,9 @@
 
 #include <atomic>
 #include <bit>
-#include <cstring>
 
 #include "devices/virtio_defs.h"
+#include "memory/guest_ram_order.h"
 
 namespace locklab {
 
@@ -20,23 +20,30 @@ struct Desc {
     uint16_t next;
 };
 
+// A little-endian 64-bit word of guest RAM read with relaxed atomic loads, as vCPUs access it: one
+// load if aligned, else byte by byte.
+uint64_t load64_relaxed(const uint8_t* p)
+{
+    auto* w = const_cast<uint8_t*>(p);
+    if (reinterpret_cast<uintptr_t>(w) % alignof(uint64_t) == 0)
+        return std::atomic_ref<uint64_t>(*reinterpret_cast<uint64_t*>(w)).load(std::memory_order_relaxed);
+    uint64_t v = 0;
+    for (unsigned i = 0; i < 8; ++i) v |= uint64_t(std::atomic_ref<uint8_t>(w[i]).load(std::memory_order_relaxed)) << (8 * i);
+    return v;
+}
+
 // A descriptor as the device sees it while a vCPU may be writing it (a misbehaving or racing
-// guest): read with relaxed atomic loads, as vCPUs access guest RAM, so the race is defined
-// behaviour (and TSan sees atomics on both sides). A table that is not 8-byte aligned cannot be
-// read atomically; it is copied. Little-endian host, like the rest of locklab.
+// guest): read with relaxed atomic loads, so the race is defined behaviour (and TSan sees atomics
+// on both sides). Indirect tables need not be 8-byte aligned. Little-endian host, like the rest of
+// locklab.
 Desc read_desc(const uint8_t* p)
 {
     Desc d;
-    if (reinterpret_cast<uintptr_t>(p) % alignof(uint64_t) == 0) {
-        auto* w = reinterpret_cast<uint64_t*>(const_cast<uint8_t*>(p));
-        d.addr = std::atomic_ref<uint64_t>(w[0]).load(std::memory_order_relaxed);
-        const uint64_t rest = std::atomic_ref<uint64_t>(w[1]).load(std::memory_order_relaxed);
-        d.len = uint32_t(rest);
-        d.flags = uint16_t(rest >> 32);
-        d.next = uint16_t(rest >> 48);
-    } else {
-        std::memcpy(&d, p, sizeof d);
-    }
+    d.addr = load64_relaxed(p);
+    const uint64_t rest = load64_relaxed(p + 8);
+    d.len = uint32_t(rest);
+    d.flags = uint16_t(rest >> 32);
+    d.next = uint16_t(rest >> 48);
     return d;
 }
 static_assert(sizeof(Desc) == kDescSize);
@@ -121,7 +128,10 @@ bool VirtQueue::has_available() const
 std::optional<VirtQueueElement> VirtQueue::pop()
 {
     if (!ready()) return std::nullopt;
-    const uint16_t avail_idx = load16(avail_ + 2);  // acquire: the entries before it are visible
+    // Acquire: the entries before the index, and the buffers the guest wrote before its FENCE, are
+    // visible (to plain reads too: memory/guest_ram_order.h).
+    const uint16_t avail_idx = load16(avail_ + 2);
+    guest_ram_acquire();
     const uint16_t pending = uint16_t(avail_idx - last_avail_);
     if (pending == 0) return std::nullopt;
     if (pending > cfg_.size) {
@@ -196,6 +206,7 @@ bool VirtQueue::add_buffer(uint64_t addr, uint32_t len, uint16_t flags, VirtQueu
 void VirtQueue::push(const VirtQueueElement& elem, uint32_t written)
 {
     if (!ready()) return;
+    guest_ram_release();  // the device's writes into the buffers (plain ones too) before the index
     uint8_t* e = used_ + kRingHeader + kUsedElemSize * (used_idx_ % cfg_.size);
     store32(e, elem.head);
     store32(e + 4, written);

@@ -19,7 +19,9 @@
 //
 // Threading: one thread at a time, the owning device's AioContext home thread (the caller
 // serialises). The guest writes the rings concurrently: ring indexes are read and written with
-// acquire/release atomics, as the spec's memory barriers require.
+// acquire/release atomics, as the spec's memory barriers require, descriptors and used elements
+// with relaxed ones; pop() and push() pair with the guest's FENCEs (memory/guest_ram_order.h), so
+// the device reaches the buffers themselves with plain accesses.
 #pragma once
 
 #include <cstdint>
