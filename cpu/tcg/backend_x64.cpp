@@ -53,16 +53,38 @@ uint64_t helper_store(Hart* h, uint64_t va, uint64_t size, uint64_t value)
     return std::exchange(h->tlb->code_written, false) ? kStoreChangedCode : kStoreDone;
 }
 
-// Guest registers that live in host registers across blocks: GCC allocates a5, a4, a3 first, so
-// they carry most loop state. Loaded by the trampoline, stored by its epilogue, and around every
-// helper that reads or writes h.x; blocks never write them back.
+// Guest registers that live in host registers across blocks (a fixed mapping, as in rv8 and the
+// fastest RISC-V JITs): GCC allocates a5, a4, a3, ... first, so they carry most loop state, and sp
+// is the base of every stack access. Loaded by the trampoline, stored by its epilogue, and around
+// every helper that reads or writes h.x; blocks never write them back. The caller-saved ones are
+// also kept across the slow-path and next() calls.
 struct Pinned {
     Temp guest;
     int host;
 };
-constexpr std::array<Pinned, 3> kPinned = {{{15, Operand::R13}, {14, Operand::R14}, {13, Operand::R15}}};
-// The allocator's pool for everything else (caller-saved: saved around slow-path calls).
-constexpr std::array<int, 6> kPool = {Operand::RSI, Operand::RDI, Operand::R8, Operand::R9, Operand::R10, Operand::R11};
+constexpr std::array<Pinned, 6> kPinned = {{{15, Operand::R13},
+                                            {14, Operand::R14},
+                                            {13, Operand::R15},
+                                            {12, Operand::R9},
+                                            {10, Operand::R10},
+                                            {2, Operand::R11}}};
+constexpr bool is_caller_saved(int host) { return host < Operand::R12; }
+// The allocator's pool for everything else (caller-saved: saved around slow-path calls). Three
+// are enough: no IR operation needs more than three registers at once (the frontend keeps at most
+// two locals live across an operation).
+constexpr std::array<int, 3> kPool = {Operand::RSI, Operand::RDI, Operand::R8};
+
+// The trampoline's frame, at rsp in block code: `base` (h.instret = base + rbx).
+constexpr int kFrameBase = 0;
+constexpr int kFrameBytes = 8;  // with six pushes and the return address: rsp stays 16-aligned
+
+// Guest register -> pinned host register, or -1.
+constexpr std::array<int8_t, kGuestRegs> kPinnedHost = [] {
+    std::array<int8_t, kGuestRegs> m{};
+    m.fill(-1);
+    for (const Pinned& p : kPinned) m[p.guest] = int8_t(p.host);
+    return m;
+}();
 
 bool fits32(uint64_t v) { return int64_t(v) == int64_t(int32_t(uint32_t(v))); }
 
@@ -156,21 +178,26 @@ private:
         pinned_[idx] = true;
         return Reg64(idx);
     }
-    static bool is_pinned(Temp t)
-    {
-        for (const Pinned& p : kPinned)
-            if (p.guest == t) return true;
-        return false;
-    }
+    static bool is_pinned(Temp t) { return is_global(t) && kPinnedHost[t] >= 0; }
     // h.x gets (or gives) the pinned registers' values, around helpers that read or write h.x.
-    void store_pinned()
-    {
-        for (const Pinned& p : kPinned) mov(guest_slot(p.guest), Reg64(p.host));
-    }
-    void load_pinned(Temp only = kNoTemp)
+    void store_pinned(bool caller_saved_only = false)
     {
         for (const Pinned& p : kPinned)
-            if (only == kNoTemp || only == p.guest) mov(Reg64(p.host), guest_slot(p.guest));
+            if (!caller_saved_only || is_caller_saved(p.host)) mov(guest_slot(p.guest), Reg64(p.host));
+    }
+    // After a call: the caller-saved pinned registers back from h.x, and `also` (a guest register
+    // the call wrote) if it is pinned. Moves only: the flags of the call's result test survive.
+    void load_pinned_after_call(Temp also = kNoTemp)
+    {
+        for (const Pinned& p : kPinned)
+            if (is_caller_saved(p.host) || p.guest == also) mov(Reg64(p.host), guest_slot(p.guest));
+    }
+    // h.instret made current for guest instruction `index` of the block (the ones before it retired).
+    void store_instret(uint32_t index)
+    {
+        lea(rax, ptr[rbx + int(index)]);
+        add(rax, qword[rsp + kFrameBase]);
+        mov(qword[rbp + l_.instret], rax);
     }
     // An argument in a register: its temp's, or the immediate moved into `scratch`.
     Reg64 in_reg(const Arg& a, const Reg64& scratch)
@@ -203,6 +230,8 @@ private:
         std::vector<int> out;
         for (int idx : kPool)
             if (regs_[idx].holder != kNoTemp) out.push_back(idx);
+        for (const Pinned& p : kPinned)
+            if (is_caller_saved(p.host)) out.push_back(p.host);
         return out;
     }
     void emit_writeback(const std::vector<Writeback>& w)
@@ -240,7 +269,25 @@ private:
     }
     void add_instret(uint64_t n)
     {
-        if (n) add(qword[rbp + l_.instret], int(n));
+        if (n) add(rbx, int(n));
+    }
+    // The block's instructions retired: count them; once the budget is used up (rbx no longer
+    // negative) continue at `leave` instead.
+    void retire(Label& leave)
+    {
+        add_instret(retired());
+        jns(leave, T_NEAR);
+    }
+    // A stub leaving for the run loop at guest pc `pc` (budget used up, exit request).
+    Label& leave_at(uint64_t pc)
+    {
+        Label& l = labels_.emplace_back();
+        stubs_.push_back([this, &l, pc] {
+            L(l);
+            set_pc(pc);
+            to_epilogue(kExitLookup);
+        });
+        return l;
     }
     void to_epilogue(uint64_t code)
     {
@@ -278,19 +325,11 @@ private:
         if (!p) p = &labels_.emplace_back();
         return *p;
     }
+    // An exit request (kick) leaves at a block entry; the budget is checked where blocks retire.
     void entry_check()
     {
-        Label& exit = labels_.emplace_back();
         cmp(byte[rbp + l_.exit_request], 0);
-        jne(exit, T_NEAR);
-        mov(rax, qword[rbp + l_.instret]);
-        cmp(rax, qword[rbx + offsetof(JitCpu, stop)]);
-        jae(exit, T_NEAR);
-        stubs_.push_back([this, &exit] {
-            L(exit);
-            set_pc(b_.pc);
-            to_epilogue(kExitLookup);
-        });
+        jne(leave_at(b_.pc), T_NEAR);
     }
     // A direct exit: a patchable jmp (initially to the next instruction), then the lookup helper,
     // which may chain this slot, and the way back to the run loop if it finds nothing.
@@ -303,12 +342,14 @@ private:
         set_pc(target);
         continue_at_next(reinterpret_cast<uintptr_t>(&tb_) | slot);
     }
-    // With h.pc and h.instret current: jump to the block the helper finds, or leave.
+    // With h.pc current: jump to the block the helper finds, or leave.
     void continue_at_next(uint64_t from)
     {
+        store_pinned(true);
         mov(rdi, rbp);
         mov(rsi, from);
         call_fn(reinterpret_cast<const void*>(t_.next));
+        load_pinned_after_call();
         test(rax, rax);
         Label& none = labels_.emplace_back();
         jz(none);
@@ -357,14 +398,24 @@ private:
         case IrOp::Call: helper_call(i); break;
         case IrOp::GotoTb:
             sync_all();
-            add_instret(retired());
+            retire(leave_at(i.target));
             direct_exit(0, i.target);
             break;
         case IrOp::Branch: {
             const Reg64 ra = in_reg(i.a, rax);
             const Reg64 rb = i.b.is_temp() ? get(i.b.temp) : rdx;
             sync_all();
-            add_instret(retired());
+            // Budget used up: the stub decides the direction itself and leaves there.
+            Label& budget = labels_.emplace_back();
+            Label& budget_taken = leave_at(i.target);
+            stubs_.push_back([this, &budget, &budget_taken, ra, rb, b = i.b, cond = i.cond, fall_pc = i.fallthrough] {
+                L(budget);
+                compare(ra, b, rb);
+                jcc(cond, budget_taken);
+                set_pc(fall_pc);
+                to_epilogue(kExitLookup);
+            });
+            retire(budget);
             compare(ra, i.b, rb);
             Label& taken = labels_.emplace_back();
             jcc(i.cond, taken);
@@ -377,7 +428,12 @@ private:
             const Reg64 ra = in_reg(i.a, rax);
             mov(qword[rbp + l_.pc], ra);
             sync_all();
-            add_instret(retired());
+            Label& budget = labels_.emplace_back();
+            stubs_.push_back([this, &budget] {
+                L(budget);
+                to_epilogue(kExitLookup);
+            });
+            retire(budget);
             continue_at_next(0);
             break;
         }
@@ -387,12 +443,16 @@ private:
             set_pc(g.pc);
             mov(rax, g.pc + g.d.len);
             mov(qword[rbp + l_.next_pc], rax);
-            add_instret(i.guest_index);
+            store_instret(i.guest_index);
             store_pinned();
             mov(rdi, rbp);
             mov(rsi, reinterpret_cast<uintptr_t>(&g.d));
             call_fn(reinterpret_cast<const void*>(kExec[size_t(g.d.op)]));
-            load_pinned();  // the epilogue stores them again
+            // The operation may have written h.instret (minstret) or any register: take them back;
+            // the epilogue stores them again.
+            mov(rbx, qword[rbp + l_.instret]);
+            sub(rbx, qword[rsp + kFrameBase]);
+            for (const Pinned& p : kPinned) mov(Reg64(p.host), guest_slot(p.guest));
             movzx(eax, al);
             add(eax, int(kExitTrap));  // false -> kExitTrap, true -> kExitSystem
             jmp(reinterpret_cast<const void*>(t_.epilogue), T_NEAR);
@@ -501,20 +561,38 @@ private:
 
     // rdx = the virtual address; rax = its TLB entry in the current data context; jumps to `miss`
     // unless the entry's tag for `type` hits (RAM, aligned, permitted); then rcx = the host addend.
+    // A TLB hit leaves the host address of the access in [rdx + rcx] (rdx = the virtual address,
+    // rcx = the page's addend), anything else jumps to `miss` with rdx = the virtual address. The
+    // addend is the block's hint (an immediate) when the entry holds it, so the access does not
+    // wait for the entry's load; the entry's own addend otherwise (stub).
     void tlb_lookup(const IrInsn& i, AccessType type, Label& miss)
     {
-        if (i.a.is_temp()) lea(rdx, ptr[get(i.a.temp) + int32_t(i.offset)]);
-        else mov(rdx, i.a.imm + uint64_t(i.offset));
-        mov(eax, edx);
-        shr(eax, kPageBits);
-        movzx(eax, al);
-        shl(eax, kTlbShift);
-        add(rax, r12);
+        if (i.a.is_temp()) {
+            const Reg64 base = get(i.a.temp);
+            lea(rdx, ptr[base + int32_t(i.offset)]);
+            lea(eax, ptr[base + int32_t(i.offset)]);
+        } else {
+            mov(rdx, i.a.imm + uint64_t(i.offset));
+            mov(eax, uint32_t(i.a.imm + uint64_t(i.offset)));
+        }
+        shr(eax, kPageBits - kTlbShift);
+        and_(eax, int32_t((kTlbEntries - 1) << kTlbShift));
         mov(rcx, rdx);
         and_(rcx, int32_t(kPageMask | (i.size - 1)));
-        cmp(rcx, qword[rax + 8 * int(type)]);
+        cmp(rcx, qword[r12 + rax + 8 * int(type)]);
         jne(miss, T_NEAR);
-        mov(rcx, qword[rax + offsetof(TlbEntry, host_addend)]);
+        const Address addend = qword[r12 + rax + offsetof(TlbEntry, host_addend)];
+        mov(rcx, b_.addend_hint);
+        cmp(rcx, addend);
+        Label& other = labels_.emplace_back();
+        Label& resume = labels_.emplace_back();
+        jne(other, T_NEAR);
+        L(resume);
+        stubs_.push_back([this, &other, &resume, addend] {
+            L(other);
+            mov(rcx, addend);
+            jmp(resume, T_NEAR);
+        });
     }
     void extend_into(const Reg64& rd, const Address& src_b, const Address& src_w, const Address& src_d,
                      const Address& src_q, uint8_t size, bool sign)
@@ -538,9 +616,11 @@ private:
         for (int idx : saved) push(Reg64(idx));
         if (saved.size() % 2) sub(rsp, 8);
     }
+    // Pops and lea only: the flags of the helper's result test survive. Every path out of a slow
+    // path (done, fault, changed code) restores first, so rsp is at the frame again.
     void restore_regs(const std::vector<int>& saved)
     {
-        if (saved.size() % 2) add(rsp, 8);
+        if (saved.size() % 2) lea(rsp, ptr[rsp + 8]);
         for (auto it = saved.rbegin(); it != saved.rend(); ++it) pop(Reg64(*it));
     }
     // The slow path's view of the registers at the jump to it, from the dirty registers before the
@@ -573,10 +653,10 @@ private:
             mov(rdi, rbp);
             mov(edx, size);
             call_fn(reinterpret_cast<const void*>(&helper_load));
-            test(dl, dl);
-            jz(fault, T_NEAR);
             mov(rcx, rax);
+            test(dl, dl);
             restore_regs(s.saved);
+            jz(fault, T_NEAR);
             switch (size) {
             case 1: if (sign) movsx(rd, cl); else movzx(rd.cvt32(), cl); break;
             case 2: if (sign) movsx(rd, cx); else movzx(rd.cvt32(), cx); break;
@@ -632,10 +712,10 @@ private:
             mov(edx, size);
             call_fn(reinterpret_cast<const void*>(&helper_store));
             test(al, al);
+            restore_regs(s.saved);
             jz(fault, T_NEAR);
             cmp(al, kStoreChangedCode);
             je(changed_code, T_NEAR);
-            restore_regs(s.saved);
             jmp(done, T_NEAR);
         });
     }
@@ -644,13 +724,14 @@ private:
         const GuestInsn& g = tb_.guest[i.guest_index];
         before_call();
         store_pinned();
+        store_instret(i.guest_index);
         // The helper writes h.x[rd]: a cached copy is stale, a pinned one is reloaded.
         if (i.dst != kNoTemp && !is_pinned(i.dst) && home_[i.dst] >= 0) release(home_[i.dst]);
         mov(rdi, rbp);
         mov(rsi, reinterpret_cast<uintptr_t>(&g.d));
         call_fn(reinterpret_cast<const void*>(kExec[size_t(g.d.op)]));
-        if (i.dst != kNoTemp && is_pinned(i.dst)) load_pinned(i.dst);
         test(al, al);
+        load_pinned_after_call(i.dst);
         jz(fault_label(i.guest_index), T_NEAR);
     }
 
@@ -691,25 +772,28 @@ Trampoline emit_trampoline(CodeBuffer& buf, const HartLayout& layout)
     CodeGenerator g(buf.room(), buf.cursor());
     Trampoline t;
     t.enter = g.getCurr<EnterFn>();
-    // enter(hart, cpu, data_tlb, code): callee-saved registers pushed (six, plus 8 bytes so that
-    // rsp is 16-byte aligned at every helper call the blocks make), the fixed registers set.
+    // enter(hart, base, data_tlb, code): callee-saved registers pushed, the frame (kFrame*) set up,
+    // the fixed registers loaded. Every path to the epilogue has rsp back at the frame.
     g.push(g.rbp);
     g.push(g.rbx);
     g.push(g.r12);
     g.push(g.r13);
     g.push(g.r14);
     g.push(g.r15);
-    g.sub(g.rsp, 8);
+    g.sub(g.rsp, kFrameBytes);
     g.mov(g.rbp, g.rdi);
-    g.mov(g.rbx, g.rsi);
+    g.mov(g.qword[g.rsp + kFrameBase], g.rsi);
     g.mov(g.r12, g.rdx);
-    g.mov(g.qword[g.rbx + offsetof(JitCpu, saved_rsp)], g.rsp);
+    g.mov(g.rbx, g.qword[g.rbp + layout.instret]);
+    g.sub(g.rbx, g.rsi);
     for (const Pinned& p : kPinned) g.mov(Reg64(p.host), g.qword[g.rbp + layout.x + 8 * int(p.guest)]);
     g.jmp(g.rcx);
     t.epilogue = g.getCurr();
     for (const Pinned& p : kPinned) g.mov(g.qword[g.rbp + layout.x + 8 * int(p.guest)], Reg64(p.host));
-    g.mov(g.rsp, g.qword[g.rbx + offsetof(JitCpu, saved_rsp)]);
-    g.add(g.rsp, 8);
+    g.mov(g.rcx, g.qword[g.rsp + kFrameBase]);
+    g.add(g.rcx, g.rbx);
+    g.mov(g.qword[g.rbp + layout.instret], g.rcx);
+    g.add(g.rsp, kFrameBytes);
     g.pop(g.r15);
     g.pop(g.r14);
     g.pop(g.r13);

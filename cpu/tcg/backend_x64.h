@@ -1,11 +1,16 @@
 // JIT backend: IR -> x86-64 (System V) with Xbyak.
 //
 // Register conventions inside generated code:
-//   rbp = Hart*, rbx = JitCpu*, r12 = the data TlbTable of the current translation context;
-//   rax, rcx, rdx = scratch; r13-r15 = guest a5, a4, a3 for as long as generated code runs
-//   (pinned); rsi, rdi, r8-r11 = the per-block register allocator's pool (other guest registers
-//   cached there within a block, written back at exits, helper calls and on the slow path of a
-//   memory access).
+//   rbp = Hart*; rbx = h.instret - base (negative while budget remains: see EnterFn), the live
+//   instruction count, which h.instret only receives when code leaves or calls a helper that may
+//   read it; r12 = the data TlbTable of the current translation context; rax, rcx, rdx = scratch;
+//   r13-r15, r9-r11 = the guest registers of backend_x64.cpp's kPinned (a0, a2-a5, sp) for as long as
+//   generated code runs: chained blocks hand them over without memory traffic; h.x receives them
+//   around helpers that read or write it and when code leaves;
+//   rsi, rdi, r8 = the per-block register allocator's pool (other guest registers cached there
+//   within a block, written back at exits, helper calls and on the slow path of a memory access).
+// The stack frame (rsp, 16-byte aligned, constant in block code outside slow paths) holds `base`
+// (kFrameBase in backend_x64.cpp).
 // Code is entered through the trampoline (emit_trampoline) and leaves by jumping to its epilogue with
 // an exit code (ExitCode) in rax.
 #pragma once
@@ -27,10 +32,9 @@ struct HartLayout {
     static HartLayout of(const Hart& h);
 };
 
-// Per-hart state generated code reads through rbx.
+// Per-hart run state of the JIT loop.
 struct JitCpu {
-    uint64_t stop = 0;       // leave at a block entry once h.instret reaches this (the budget)
-    uint64_t saved_rsp = 0;  // the trampoline's stack pointer, restored by the epilogue
+    uint64_t stop = 0;  // leave at a block exit once h.instret reaches this (the budget)
 };
 
 enum ExitCode : uint64_t {
@@ -39,13 +43,16 @@ enum ExitCode : uint64_t {
     kExitSystem = 2,  // a SYSTEM operation completed: h.instret counts the ones before it, h.next_pc set
 };
 
-// Called by generated code at a block's end, with h.pc and h.instret current: the host code to
-// continue at (the block at h.pc, already translated, after the same checks as the run loop's:
-// exit request, budget, fetch TLB), or null to return to the run loop. `from` is
+// Called by generated code at a block's end, with h.pc current and the budget checked: the host code
+// to continue at (the block at h.pc, already translated, after the same checks as the run loop's:
+// exit request, fetch TLB), or null to return to the run loop. `from` is
 // (TranslationBlock* | slot) for a direct exit, which it may chain, or 0 for an indirect jump.
 using NextFn = const uint8_t* (*)(Hart*, uint64_t from);
 
-using EnterFn = uint64_t (*)(Hart*, JitCpu*, TlbTable*, const void*);
+// enter(h, base, data_tlb, code): runs generated code from `code` until it leaves; returns the
+// ExitCode. Generated code leaves at a block exit once h.instret >= base (the budget's stop, capped
+// so that h.instret - base fits a negative int64).
+using EnterFn = uint64_t (*)(Hart*, uint64_t base, TlbTable*, const void*);
 
 struct Trampoline {
     NextFn next = nullptr;  // set by the owner before compiling blocks

@@ -2,6 +2,7 @@
 // Home thread only.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 
 #include "cpu/hart.h"
@@ -37,9 +38,12 @@ public:
     void chain(TranslationBlock& from, unsigned slot, TranslationBlock& to);
     // NextFn (backend_x64.h) for h's generated code.
     static const uint8_t* next(Hart* h, uint64_t from);
+    // Requires h.instret < cpu.stop (the run loop checked the budget).
     uint64_t enter(Hart& h, const TranslationBlock& tb)
     {
-        return tramp_.enter(&h, &cpu, h.tlb->data, tb.code);
+        constexpr uint64_t kMaxRun = uint64_t(1) << 62;  // keeps h.instret - base a negative int64
+        const uint64_t base = h.instret + std::min(cpu.stop - h.instret, kMaxRun);
+        return tramp_.enter(&h, base, h.tlb->data, tb.code);
     }
 
     JitOptions opts;

@@ -86,6 +86,10 @@ struct IrBlock {
     std::vector<GuestInsn> guest;    // the decoded guest instructions (helpers get pointers into it)
     std::vector<IrInsn> ops;         // ends with a terminator
     Temp next_temp = kGuestRegs;
+    // The TLB host addend the block's loads and stores most likely find (that of its own code page:
+    // with the MMU off or a linear mapping, every RAM page has it). The backend verifies it against
+    // the TLB entry off the critical path and uses the entry's own addend when they differ.
+    uint64_t addend_hint = 0;
 
     Temp new_temp() { return next_temp++; }
     std::string dump() const;        // one op per line, for tests and `-d op`

@@ -4,8 +4,9 @@
 // block entry), enters its host code and acts on the exit code: look the next pc up, take a trap,
 // or finish a SYSTEM operation (instret, pc, pending interrupts, WFI). Between blocks, generated code
 // stays in generated code through Engine::next() (already translated successors; direct exits get
-// chained there). Exit requests and the budget are checked here, in next() and at every block entry
-// in the generated code, so a vCPU in chained code can always be kicked out.
+// chained there). Exit requests are checked here, in next() and at every block entry in the
+// generated code, so a vCPU in chained code can always be kicked out; the budget here and at every
+// block exit in the generated code.
 #include <algorithm>
 #include <chrono>
 
@@ -42,7 +43,8 @@ const uint8_t* Engine::next(Hart* hp, uint64_t from)
 {
     Hart& h = *hp;
     Engine& e = *h.jit;
-    if (h.exit_request.load(std::memory_order_relaxed) || h.instret >= e.cpu.stop || e.flush_pending_) return nullptr;
+    // The exiting block checked the budget (h.instret is not current while generated code runs).
+    if (h.exit_request.load(std::memory_order_relaxed) || e.flush_pending_) return nullptr;
     // The fetch TLB check of the run loop, hits only: a miss or fault is the loop's business.
     const TlbTable& t = *h.tlb->fetch;
     const size_t i = TlbTable::index(h.pc);
@@ -91,6 +93,7 @@ TranslationBlock* Engine::translate(Hart& h, const PageRef& page)
         h.on_block_decoded(h, h.pc, insns.data(), insns.size());
     }
     IrBlock ir = build_ir(h.pc, tb->guest);
+    ir.addend_hint = reinterpret_cast<uintptr_t>(page.host) - h.pc;
     if (opts.optimize) optimize(ir);
     try {
         compile(ir, *tb, code_, layout_, tramp_);
