@@ -32,7 +32,7 @@ void InstrumentedLock::lock(const std::source_location& site)
         acquired(false, 0, site);
         return;
     }
-    const uint64_t wait_start = lock_timing_enabled() ? lockstat_now_ns() : 0;
+    const uint64_t wait_start = lock_timing_enabled() ? lockstat_now_ticks() : 0;
     raw_.lock();
     acquired(true, wait_start, site);
 }
@@ -54,8 +54,8 @@ void InstrumentedLock::acquired(bool contended, uint64_t wait_start, const std::
 {
     owner_.store(std::this_thread::get_id(), std::memory_order_relaxed);
     instrumented_ = true;
-    acquired_at_ = lock_timing_enabled() ? lockstat_now_ns() : 0;
-    const uint64_t wait = wait_start && acquired_at_ ? acquired_at_ - wait_start : 0;
+    acquired_at_ = lock_timing_enabled() ? lockstat_now_ticks() : 0;
+    const uint64_t wait = wait_start && acquired_at_ ? lockstat_ticks_to_ns(acquired_at_ - wait_start) : 0;
     lockstat_acquired(class_, wait, contended, site);
 }
 
@@ -66,7 +66,8 @@ void InstrumentedLock::release()
         raw_.unlock();
         return;
     }
-    const uint64_t hold = acquired_at_ && lock_timing_enabled() ? lockstat_now_ns() - acquired_at_ : 0;
+    const uint64_t hold =
+        acquired_at_ && lock_timing_enabled() ? lockstat_ticks_to_ns(lockstat_now_ticks() - acquired_at_) : 0;
     lockstat_released(class_, hold);
     lockdep_release(class_);
     owner_.store(std::thread::id{}, std::memory_order_relaxed);

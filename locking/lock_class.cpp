@@ -65,8 +65,6 @@ LockClass& LockClass::by_id(unsigned id)
     return *r.by_id[id].load(std::memory_order_relaxed);
 }
 
-bool lock_timing_enabled() { return instrumentation_features() & (kFeatureStats | kFeatureTrace); }
-
 void lockstat_acquired(LockClass& c, uint64_t wait_ns, bool contended, const std::source_location&)
 {
     const unsigned f = instrumentation_features();

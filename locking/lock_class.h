@@ -27,6 +27,8 @@
 #include <string>
 #include <string_view>
 
+#include "locking/instrumentation.h"
+
 namespace locklab {
 
 class LockClass {
@@ -55,6 +57,10 @@ private:
 
 // Monotonic nanoseconds, the clock all lock timing uses.
 uint64_t lockstat_now_ns();
+// The same clock in its own units (TSC ticks where lockstat_now_ns() reads the TSC, else ns): one
+// read without the conversion, for a lock that times an interval and converts only the difference.
+uint64_t lockstat_now_ticks();
+uint64_t lockstat_ticks_to_ns(uint64_t ticks);  // a difference of two lockstat_now_ticks() readings
 
 void lockstat_acquired(LockClass& c, uint64_t wait_ns, bool contended, const std::source_location& site);
 void lockstat_released(LockClass& c, uint64_t hold_ns);
@@ -64,6 +70,6 @@ void lockdep_acquire(LockClass& c, const std::source_location& site);
 void lockdep_release(LockClass& c);
 
 void lockdep_try_acquire(LockClass& c, const std::source_location& site);
-bool lock_timing_enabled();
+inline bool lock_timing_enabled() { return instrumentation_features() & (kFeatureStats | kFeatureTrace); }
 
 }  // namespace locklab

@@ -1,6 +1,8 @@
 #include "locking/lock_stats.h"
 
 #include <algorithm>
+#include <array>
+#include <atomic>
 #include <fstream>
 #include <memory>
 #include <stdexcept>
@@ -15,17 +17,93 @@
 namespace locklab {
 namespace {
 
-// One thread's counts: entry i for the class with id i, allocated when the thread first uses it.
-struct StatsBlock {
-    std::vector<std::unique_ptr<LockClassStats>> classes;
-
-    LockClassStats& of(const LockClass& c)
+// A count only one thread adds to, and anyone reads: an update is a relaxed load and store (plain
+// moves on x86-64, no locked instruction), a reader never sees a torn value.
+class OwnCounter {
+public:
+    void add(uint64_t n) { v_.store(v_.load(std::memory_order_relaxed) + n, std::memory_order_relaxed); }
+    void raise_to(uint64_t n)
     {
-        if (c.id() >= classes.size()) classes.resize(c.id() + 1);
-        auto& s = classes[c.id()];
-        if (!s) {
-            s = std::make_unique<LockClassStats>();
-            s->class_id = c.id();
+        if (n > v_.load(std::memory_order_relaxed)) v_.store(n, std::memory_order_relaxed);
+    }
+    uint64_t get() const { return v_.load(std::memory_order_relaxed); }
+    void clear() { v_.store(0, std::memory_order_relaxed); }
+
+private:
+    std::atomic<uint64_t> v_{0};
+};
+
+// One thread's distribution: the histogram's buckets as counters of their own.
+struct ThreadLatency {
+    std::array<OwnCounter, LogNsAxis::kBuckets> buckets;
+    OwnCounter total, max;
+
+    void record(uint64_t ns)
+    {
+        buckets[size_t(LogNsAxis{}.index(ns))].add(1);
+        total.add(ns);
+        max.raise_to(ns);
+    }
+    uint64_t count() const
+    {
+        uint64_t n = 0;
+        for (const auto& b : buckets) n += b.get();
+        return n;
+    }
+    void add_to(LatencyStats& out) const
+    {
+        for (size_t i = 0; i < buckets.size(); ++i)
+            if (const uint64_t n = buckets[i].get()) out.histogram.at(boost::histogram::axis::index_type(i)) += n;
+        out.total_ns += total.get();
+        out.max_ns = std::max(out.max_ns, max.get());
+    }
+    void clear()
+    {
+        for (auto& b : buckets) b.clear();
+        total.clear();
+        max.clear();
+    }
+};
+
+// One thread's counts of one class.
+struct ThreadClassStats {
+    OwnCounter acquisitions, contended, try_failed;
+    ThreadLatency wait, hold;
+
+    bool active() const { return acquisitions.get() || try_failed.get() || hold.count(); }
+    void add_to(LockClassStats& out) const
+    {
+        out.acquisitions += acquisitions.get();
+        out.contended += contended.get();
+        out.try_failed += try_failed.get();
+        wait.add_to(out.wait);
+        hold.add_to(out.hold);
+    }
+    void clear()
+    {
+        acquisitions.clear();
+        contended.clear();
+        try_failed.clear();
+        wait.clear();
+        hold.clear();
+    }
+};
+
+// One thread's counts, entry i for the class with id i. Used through PerThreadBlocks::mine(): only
+// the block's thread writes it, without a lock (reporters read the atomics), so an acquisition
+// costs no locked instruction. A report or reset taken while threads take locks may see one of
+// their updates half applied (counted, not yet in the histogram); a reset then may miss it.
+struct StatsBlock {
+    // Allocated by the block's thread on its first use of the class, published with release; never
+    // freed (blocks live as long as the process).
+    std::array<std::atomic<ThreadClassStats*>, LockClass::kMax> classes{};
+
+    ThreadClassStats& of(const LockClass& c)
+    {
+        ThreadClassStats* s = classes[c.id()].load(std::memory_order_relaxed);
+        if (!s) [[unlikely]] {
+            s = new ThreadClassStats;
+            classes[c.id()].store(s, std::memory_order_release);
         }
         return *s;
     }
@@ -36,6 +114,13 @@ PerThreadBlocks<StatsBlock>& blocks()
 {
     static auto* b = new PerThreadBlocks<StatsBlock>;
     return *b;
+}
+
+// This thread's counts of `c`, or null while the thread is being torn down.
+ThreadClassStats* mine(const LockClass& c)
+{
+    StatsBlock* b = blocks().mine();
+    return b ? &b->of(c) : nullptr;
 }
 
 std::string format_ns(uint64_t ns)
@@ -66,22 +151,21 @@ namespace detail {
 
 void stats_acquired(const LockClass& c, uint64_t wait_ns, bool contended)
 {
-    blocks().update([&](StatsBlock& b) {
-        LockClassStats& s = b.of(c);
-        ++s.acquisitions;
-        s.contended += contended;
-        s.wait.record(wait_ns);
-    });
+    ThreadClassStats* s = mine(c);
+    if (!s) return;
+    s->acquisitions.add(1);
+    s->contended.add(contended);
+    s->wait.record(wait_ns);
 }
 
 void stats_released(const LockClass& c, uint64_t hold_ns)
 {
-    blocks().update([&](StatsBlock& b) { b.of(c).hold.record(hold_ns); });
+    if (ThreadClassStats* s = mine(c)) s->hold.record(hold_ns);
 }
 
 void stats_try_failed(const LockClass& c)
 {
-    blocks().update([&](StatsBlock& b) { ++b.of(c).try_failed; });
+    if (ThreadClassStats* s = mine(c)) s->try_failed.add(1);
 }
 
 }  // namespace detail
@@ -111,23 +195,22 @@ bool lockstats_enabled() { return instrumentation_features() & kFeatureStats; }
 
 void lockstats_reset()
 {
-    blocks().for_each([](StatsBlock& b) { b.classes.clear(); });
+    blocks().for_each([](StatsBlock& b) {
+        for (auto& c : b.classes)
+            if (ThreadClassStats* s = c.load(std::memory_order_acquire)) s->clear();
+    });
 }
 
 std::vector<LockClassStats> lockstats_snapshot()
 {
-    std::vector<LockClassStats> merged;
-    std::vector<bool> used;
+    std::vector<LockClassStats> merged(LockClass::count());  // classes made later are not reported
+    std::vector<bool> used(merged.size());
     blocks().for_each([&](StatsBlock& b) {
-        // Classes created since the last block was read may appear: grow as they do.
-        if (b.classes.size() > merged.size()) {
-            merged.resize(b.classes.size());
-            used.resize(b.classes.size());
-        }
-        for (const auto& s : b.classes) {
-            if (!s) continue;
-            merged[s->class_id].merge(*s);
-            used[s->class_id] = true;
+        for (unsigned id = 0; id < merged.size(); ++id) {
+            const ThreadClassStats* s = b.classes[id].load(std::memory_order_acquire);
+            if (!s || !s->active()) continue;
+            s->add_to(merged[id]);
+            used[id] = true;
         }
     });
     std::vector<LockClassStats> out;
