@@ -207,6 +207,14 @@ void HotplugManager::begin_removal(const std::string& id)
     p.removal_started = std::chrono::steady_clock::now();
     if (p.dev) as_.remove_region(p.dev->mmio());                           // 1. unmap
     flush_([this, id, post = poster()] { post([this, id] { finish_removal(id); }); });  // 2. flush vCPUs
+    // 3, while the vCPUs flush: both start from the publication of the new view, and the kicks that
+    // end the grace period also make the harts run their flush.
+    const auto grace_period_start = std::chrono::steady_clock::now();
+    {
+        BqlUnlockGuard unlocked;  // readers we wait for may need the BQL (locking/rcu.h)
+        rcu_synchronize();        // no reader still holds a view listing the device
+    }
+    p.grace_period = std::chrono::steady_clock::now() - grace_period_start;
 }
 
 void HotplugManager::finish_removal(const std::string& id)
@@ -214,20 +222,15 @@ void HotplugManager::finish_removal(const std::string& id)
     auto it = devices_.find(id);
     if (it == devices_.end()) return;
     Plugged& p = it->second;
-    const auto flushed = std::chrono::steady_clock::now();
-    {
-        BqlUnlockGuard unlocked;  // readers we wait for may need the BQL (locking/rcu.h)
-        rcu_synchronize();        // 3. no reader still holds a view listing the device
-    }
-    const auto grace_period_over = std::chrono::steady_clock::now();
+    const auto flushed = std::chrono::steady_clock::now();  // and the grace period is over (3.)
     quiesce_and_unrealize(p);                             // 4, 5.
     if (controller_) controller_->slot_removed(p.slot);  // 6.
     const auto now = std::chrono::steady_clock::now();
     Device* const device = p.dev ? static_cast<Device*>(p.dev.get()) : p.virtio.get();
     DeviceDelResult r{id, p.surprise, now - p.del_called, now - p.removal_started, device};
     r.flush = flushed - p.removal_started;
-    r.grace_period = grace_period_over - flushed;
-    r.unrealize = now - grace_period_over;
+    r.grace_period = p.grace_period;
+    r.unrealize = now - flushed;
     DelDone on_done = std::move(p.on_done);
     Ref<MmioDevice> dev = std::move(p.dev);
     Ref<VirtioDevice> virtio = std::move(p.virtio);

@@ -15,7 +15,9 @@
 //   1. unmap: a new FlatView without the device is published;
 //   2. every vCPU flushes its TLB and decoded code before it next touches memory (cross-vCPU work,
 //      which also kicks it out of its RCU read section); wait until all have;
-//   3. rcu_synchronize(): no reader still holds a view that lists the device;
+//   3. rcu_synchronize(): no reader still holds a view that lists the device. It runs while the
+//      vCPUs flush (step 2 only queues their work): both only need the new view published, so
+//      the removal waits for the longer of the two instead of their sum;
 //   4. drain the device's asynchronous work in its AioContext (if it is a Drainable);
 //   5. unrealize it under the lock the lock model takes for it, so no callback runs meanwhile and
 //      an access that looked it up earlier and waited for that lock fails with DeviceGone;
@@ -61,8 +63,9 @@ struct DeviceDelResult {
     std::chrono::nanoseconds total{0};    // from device_del to completion (includes the guest's part)
     std::chrono::nanoseconds removal{0};  // from the start of the removal (surprise or EJECT) to completion
     Device* device = nullptr;             // unrealized; valid during the callback only
-    // Where `removal` went, by step of the removal (see above): 1-2 unmap and flush every vCPU, until
-    // the main loop picks the removal up again; 3 the grace period; 4-5 drain and unrealize.
+    // Where `removal` went, by step of the removal (see above): 1-3 unmap, then flush every vCPU and
+    // the grace period side by side, until the main loop picks the removal up again; 4-5 drain and
+    // unrealize. `grace_period` is the part of `flush` the grace period took (they overlap).
     std::chrono::nanoseconds flush{0}, grace_period{0}, unrealize{0};
 };
 
@@ -109,6 +112,7 @@ private:
         bool surprise = false;
         DelDone on_done;
         std::chrono::steady_clock::time_point del_called, removal_started;
+        std::chrono::nanoseconds grace_period{0};  // step 3's length, measured by begin_removal
         Ref<VirtioDevice> virtio;  // a device in the virtio transport of `slot` (dev empty)
     };
 
