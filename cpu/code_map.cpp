@@ -91,9 +91,10 @@ void CodeMap::written(Hart& h, TlbTable& table, uint64_t va, uint64_t pa, uint64
 {
     Page* p = page(pa);
     const uint64_t mask = code_line_mask(pa, len);
-    // A read-modify-write even though it changes nothing: it orders the store (relaxed, done) before
-    // any later mark() of these lines, whose translation then reads the new bytes.
-    const uint64_t before = p ? p->lines.fetch_or(0, std::memory_order_seq_cst) : 0;
+    // A load, not a read-modify-write that would order the store before a concurrent mark(): that
+    // cost a locked instruction on every store next to code, for a store racing with the first
+    // translation of the very line it writes (the window described in code_map.h).
+    const uint64_t before = p ? p->lines.load(std::memory_order_seq_cst) : 0;
     if (before & mask) {
         if (drop_cached_code(h, pa, len)) h.tlb->code_written = true;
         // Lines of this hart's remaining code stay marked; the others' code on the stored lines is

@@ -20,15 +20,14 @@
 //
 // Ordering: an engine decodes a block, marks its lines (an RMW, seq_cst), protects the TLBs, then
 // reads the bytes again and keeps the block only if they are unchanged (track_decoded_code()); a
-// slow-path store writes and then does an RMW on the mask. The mask's modification order decides:
-// a store after the mark sees it and invalidates; a store before it is visible to the re-read. A
-// fast-path store whose TLB check ran before the page was protected and whose write lands after the
-// re-read is not seen (QEMU, which protects after translating, has a wider window; its notdirty
-// path even invalidates before the store lands); RISC-V code that patches code for another hart
-// needs fence.i on that hart, which drops all of its cached code (Hart::code_flush()), so such
-// programs are exact. Harts are destroyed only while no hart runs.
+// slow-path store writes, then reads the mask. A store that lands before the mark is seen by the
+// re-read; one whose mask read comes after the mark invalidates. Not seen: a store racing with the
+// first translation of the line it writes (its TLB check or mask read before the mark, its write
+// after the re-read). QEMU has a wider window (it protects after translating, and its notdirty path
+// invalidates before the store lands). RISC-V code that patches code for another hart needs fence.i
+// on that hart, which drops all of its cached code (Hart::code_flush()), so such programs are exact.
 // Not covered: device DMA into guest RAM (devices write through AddressSpace::ram_ptr()), and the
-// page walker's A/D updates.
+// page walker's A/D updates. Harts are destroyed only while no hart runs.
 #pragma once
 
 #include <algorithm>

@@ -6,9 +6,34 @@
 // loop hands to the code on entry; privileged operations are helper calls that check their own
 // rules), and every operation that can change them ends the block and returns to the run loop.
 //
-// Threading: one cache per hart, used by its home thread only (translation, lookup, chaining and
-// flushes all happen there), so concurrent vCPUs never share a TB; fence.i — which RISC-V requires
-// on the hart that executes modified code — flushes that hart's cache.
+// Threading: one cache per hart, used by its home thread only (translation, lookup, chaining,
+// invalidation and flushes all happen there), so concurrent vCPUs never share a TB or its code.
+// Stores by any hart to cached code reach the cache through cpu/code_map.h: the storing hart
+// invalidates its own TBs at once, other harts run the invalidation as run_on_cpu() work before they
+// execute again. fence.i flushes the hart's whole cache.
+//
+// Why per hart and not one cache shared by all vCPU threads (issue 6 names oneTBB's concurrent map
+// as the default; experiments/tb_cache_bench, Release, this 2-core host shared with other builds, so
+// CPU times, median of 3):
+//   lookup of a block in the jump cache (1,000 blocks)   per-vCPU 1.6 ns   shared map + per-vCPU jump
+//                                                        cache: the same path, 1.5-1.8 ns
+//   lookup that reaches the map (20,000 blocks)          per-vCPU 26-32 ns   tbb::concurrent_hash_map
+//                                                        54-61 ns   tbb::concurrent_unordered_map 52-58 ns
+//                                                        (1 and 2 threads; private maps do not
+//                                                        contend, a shared one takes a bucket lock or
+//                                                        walks a split-ordered list)
+//   insert (20,000, TB allocation included)              210 ns   concurrent_hash_map 210 ns
+//                                                        concurrent_unordered_map 186 ns
+//   translations of 4-hart guests (-d tb_stats)          demo: 314 per-hart = 2.45x the 128 distinct
+//                                                        blocks; smp: 378 = 2.33x of 162; 17.7 us
+//                                                        each (smp, wall clock; demo's 244 us mean
+//                                                        was host load), so sharing would save a few
+//                                                        ms of translation per run
+// A shared cache would save those few milliseconds but needs what per-hart code avoids: a code
+// buffer shared by threads, chaining patches on code other threads execute (aligned, atomic jump
+// displacements) and flushing it only with every vCPU stopped (QEMU's exclusive section), and a
+// fence.i would drop every hart's code. Lookups, the path that runs millions of times, are ~2x
+// faster private. So the cache stays per hart; the jump cache in front of it is per vCPU either way.
 #pragma once
 
 #include <array>
