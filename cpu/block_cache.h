@@ -21,6 +21,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "cpu/code_page_index.h"
 #include "cpu/decoded_insn.h"
 #include "cpu/tlb.h"
 
@@ -84,7 +85,7 @@ struct BlockCache {
     // them. Returns whether there were any.
     bool invalidate(uint64_t pa, uint64_t len);
     // The 64-byte lines (cpu/code_map.h) of the page at pa_page that cached blocks cover.
-    uint64_t code_lines(uint64_t pa_page) const;
+    uint64_t code_lines(uint64_t pa_page) const { return by_page_.code_lines(pa_page); }
     // Free dropped blocks: only where no block is executing.
     void collect() { retired_.clear(); }
     size_t size() const { return blocks_.size(); }
@@ -98,7 +99,7 @@ private:
     static constexpr size_t kRecent = 4096;
 
     std::unordered_map<uint64_t, std::unique_ptr<Block>> blocks_;  // by pa
-    std::unordered_map<uint64_t, std::vector<Block*>> by_page_;     // the blocks of each physical page
+    CodePageIndex<Block, &Block::bytes> by_page_;                  // for invalidate()
     mutable std::array<Block*, kRecent> recent_{};                   // direct-mapped front of blocks_
     std::vector<std::unique_ptr<Block>> retired_;                    // flushed, not yet freed
 };

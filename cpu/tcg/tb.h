@@ -42,6 +42,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "cpu/code_page_index.h"
 #include "cpu/tcg/ir.h"
 
 namespace locklab::rv::tcg {
@@ -84,7 +85,7 @@ public:
     // Free dropped TBs: only where no generated code runs.
     void collect() { retired_.clear(); }
     // The 64-byte lines (cpu/code_map.h) of the page at pa_page that cached TBs cover.
-    uint64_t code_lines(uint64_t pa_page) const;
+    uint64_t code_lines(uint64_t pa_page) const { return by_page_.code_lines(pa_page); }
     size_t size() const { return tbs_.size(); }
 
 private:
@@ -99,7 +100,7 @@ private:
     static size_t slot(uint64_t pc) { return (pc >> 1) & (kJumpCache - 1); }
 
     std::unordered_map<Key, std::unique_ptr<TranslationBlock>, KeyHash> tbs_;
-    std::unordered_map<uint64_t, std::vector<TranslationBlock*>> by_page_;  // the TBs of each physical page
+    CodePageIndex<TranslationBlock, &TranslationBlock::guest_bytes> by_page_;  // for invalidate()
     std::array<TranslationBlock*, kJumpCache> jump_cache_{};
     std::vector<std::unique_ptr<TranslationBlock>> retired_;  // invalidated, maybe still running
 };
