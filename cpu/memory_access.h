@@ -112,7 +112,6 @@ inline bool amo(Hart& h, uint64_t va, T& old, Rmw rmw)
     if (!p.host) {
         uint64_t v;
         if (!mmio_read(h, p, va, AccessType::Store, sizeof(T), v)) return false;
-    note_ram_store(h, va, p, sizeof(T));
         old = T(v);
         return mmio_write(h, p, va, sizeof(T), rmw(old));
     }
@@ -120,6 +119,7 @@ inline bool amo(Hart& h, uint64_t va, T& old, Rmw rmw)
     old = word.load(std::memory_order_relaxed);
     while (!word.compare_exchange_weak(old, rmw(old), std::memory_order_seq_cst, std::memory_order_relaxed)) {
     }
+    note_ram_store(h, va, p, sizeof(T));
     return true;
 }
 
@@ -149,7 +149,6 @@ inline bool store_conditional(Hart& h, uint64_t va, T value, bool& success)
     if (h.resv_addr != va) {  // no reservation here: fail without touching memory (as QEMU)
         h.resv_addr = ~uint64_t(0);
         return true;
-        if (success) note_ram_store(h, va, p, sizeof(T));
     }
     PageRef p;
     if (!resolve_atomic(h, va, sizeof(T), AccessType::Store, Exception::StoreMisaligned, p)) return false;
@@ -157,6 +156,7 @@ inline bool store_conditional(Hart& h, uint64_t va, T value, bool& success)
     h.resv_addr = ~uint64_t(0);
     if (p.host) {
         success = host_word<T>(p.host).compare_exchange_strong(expected, value, std::memory_order_seq_cst);
+        if (success) note_ram_store(h, va, p, sizeof(T));
         return true;
     }
     uint64_t current;

@@ -28,12 +28,12 @@ public:
     {
         if (flush_pending_) flush();
     }
-    // Chain direct exit `slot` of `from` to `to` when both lie in one virtual page (the fetch
     // Self-modifying code (cpu/code_map.h): drop the TBs overlapping guest-physical [pa, pa + len);
     // the lines of the page at pa_page that cached TBs cover; free dropped TBs (run loop only).
     bool invalidate(uint64_t pa, uint64_t len) { return tbs_.invalidate(pa, len); }
     uint64_t code_lines(uint64_t pa_page) const { return tbs_.code_lines(pa_page); }
     void collect() { tbs_.collect(); }
+    // Chain direct exit `slot` of `from` to `to` when both lie in one virtual page (the fetch
     // translation checked on entry to `from` then holds for `to`) and `from` was not invalidated.
     void chain(TranslationBlock& from, unsigned slot, TranslationBlock& to);
     // NextFn (backend_x64.h) for h's generated code.

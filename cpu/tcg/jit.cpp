@@ -80,14 +80,13 @@ TranslationBlock* Engine::translate(Hart& h, const PageRef& page)
     if (tb->guest.empty()) return nullptr;
     const GuestInsn& last = tb->guest.back();
     tb->guest_bytes = uint32_t(last.pc + last.d.len - h.pc);
-    if (h.on_block_decoded) {
     if (!track_decoded_code(h, page.pa, tb->guest_bytes, [&] {
             for (const GuestInsn& g : tb->guest)
                 if (!insn_unchanged(page.host + (g.pc - h.pc), g.d)) return false;
             return true;
         }))
         return nullptr;  // untracked, or rewritten meanwhile: run uncached
-    if (!code_map(h).add(h, page.pa, tb->guest_bytes)) return nullptr;  // untracked: run uncached
+    if (h.on_block_decoded) {
         std::vector<DecodedInsn> insns;
         for (const GuestInsn& g : tb->guest) insns.push_back(g.d);
         h.on_block_decoded(h, h.pc, insns.data(), insns.size());
@@ -116,8 +115,8 @@ void Engine::chain(TranslationBlock& from, unsigned slot, TranslationBlock& to)
     if (!opts.chaining || from.invalid || ((from.pc ^ to.pc) & kPageMask) != 0 || from.jmp_target[slot] != to.pc)
         return;
     patch_jump(from, slot, to.code);
-    ++stats.chains;
     from.chained_to[slot] = &to;
+    ++stats.chains;
 }
 
 void Engine::trace_block(const TranslationBlock& tb, size_t ir_ops, uint64_t ns)
@@ -161,9 +160,9 @@ RunExit run_jit(Hart& h, uint64_t budget)
         }
         if (h.instret + slow_steps >= stop) return RunExit::BudgetDone;
         e.flush_if_requested();
-        PageRef page;
         e.collect();
         h.tlb->code_written = false;  // consumed by the store helper; a helper call (AMO) leaves it
+        PageRef page;
         TranslationBlock* tb = nullptr;
         if (h.pc & (sem::kIalign - 1)) {  // only a bad reset entry can get here
             h.raise(Exception::InsnMisaligned, h.pc);
