@@ -92,6 +92,18 @@ TEST_CASE("the lock clock runs at the rate of steady_clock and never goes back",
     CHECK(double(dt) == Approx(double(ds)).margin(0.01 * double(ds) + 2e6));
 }
 
+TEST_CASE("lock clock ticks, converted, measure what lockstat_now_ns measures", "[locking][lockstats]")
+{
+    using namespace std::chrono;
+    const uint64_t n0 = lockstat_now_ns(), t0 = lockstat_now_ticks();
+    std::this_thread::sleep_for(milliseconds(30));
+    const uint64_t t1 = lockstat_now_ticks(), n1 = lockstat_now_ns();
+    const uint64_t converted = lockstat_ticks_to_ns(t1 - t0), measured = n1 - n0;
+    CHECK(converted <= measured);  // the ticks were read inside the ns interval
+    CHECK(double(converted) == Approx(double(measured)).epsilon(0.01));
+    CHECK(lockstat_ticks_to_ns(0) == 0);
+}
+
 TEST_CASE("statistics from several threads merge into exact per-class counts and histograms",
           "[locking][lockstats]")
 {

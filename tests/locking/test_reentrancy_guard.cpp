@@ -37,3 +37,24 @@ TEST_CASE("exchange sets the guard unconditionally and returns what it was", "[l
     CHECK(g.exchange(false));
     CHECK_FALSE(g.engaged());
 }
+
+TEST_CASE("A serialised engagement (the dispatch path's, under the device lock) refuses as try_engage does",
+          "[locking][reentrancy]")
+{
+    ReentrancyGuard g;
+    {
+        ReentrancyHold outer(g, ReentrancyHold::Serialised{});
+        REQUIRE(outer);
+        CHECK(g.engaged());
+        CHECK_FALSE(ReentrancyHold(g, ReentrancyHold::Serialised{}));  // the handler DMAs into itself
+        CHECK_FALSE(g.try_engage());
+        CHECK(g.engaged());  // the refused attempts left it engaged
+    }
+    CHECK_FALSE(g.engaged());
+    // A guarded BH's exchange and a serialised engagement see each other's state.
+    CHECK_FALSE(g.exchange(true));
+    CHECK_FALSE(g.try_engage_serialised());
+    CHECK(g.exchange(false));
+    CHECK(g.try_engage_serialised());
+    g.disengage();
+}
