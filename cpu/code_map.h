@@ -89,7 +89,7 @@ private:
         std::atomic<uint64_t> lines{0};  // atomic: lines holding cached code (a superset)
         std::atomic<uint64_t> harts{0};  // atomic: bit (hartid % 64) of each hart that cached code here (only grows)
     };
-    static constexpr unsigned kChunkBits = 30;  // one lazily allocated Page array per GiB
+    static constexpr unsigned kChunkBits = 24;  // one lazily allocated Page array (64 KiB) per 16 MiB
     static constexpr size_t kPagesPerChunk = size_t(1) << (kChunkBits - kPageBits);
     static constexpr size_t kChunks = size_t(1) << (kTrackedBits - kChunkBits);
 
