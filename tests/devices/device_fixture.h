@@ -17,6 +17,7 @@
 #include <mutex>
 #include <string>
 
+#include "locking/rcu.h"
 #include "loop/aio_context.h"
 #include "memory/address_space.h"
 #include "qom/irq.h"
@@ -52,7 +53,11 @@ private:
     std::map<unsigned, int> raises_;   // protected by mutex_
 };
 
-// A realized device mapped at `base`; unmapped and unrealized when the fixture goes.
+// A realized device mapped at `base`; unmapped, unrealized and freed when the fixture goes. The
+// replaced FlatViews hold references on the device until their RCU callbacks run: the fixture waits
+// for those, so the device is freed here and not by the RCU thread after the test (or the process)
+// ended (a device freed during exit gave its lock's work queue back to a pool already destroyed:
+// LeakSanitizer saw the queue's pages).
 template <class T>
 class Mapped {
 public:
@@ -65,6 +70,7 @@ public:
     {
         as_.remove_region(dev_->mmio());
         dev_->unrealize();
+        rcu_barrier();  // the old FlatViews' references are dropped; dev_ holds the last one
     }
     Mapped(const Mapped&) = delete;
     Mapped& operator=(const Mapped&) = delete;
