@@ -15,8 +15,10 @@
 //     main loop runs every device handler under the BQL, so the device competes with every vCPU
 //     access that takes the BQL; in an IOThread it does not (QEMU's dataplane). Lock order: the
 //     BQL, then ring_mutex_, then commands_mutex_ (a leaf); below the BQL the ring side takes
-//     only leaf locks (the transport's irq_mutex_ and the PLIC's), never a device lock, so it
-//     cannot invert "a device lock before the BQL".
+//     leaf-side locks (the backend's request queues, the event loop's, the transport's
+//     irq_mutex_, which takes only the PLIC's leaf lock), never a device lock, so it cannot
+//     invert "a device lock before the BQL" (--lockdep finds no cycle in the block benchmark
+//     under the global, per-device and trylock-queue models).
 // A reset command waits (without blocking anyone: later commands and kicks just stay queued) until
 // every request in flight has completed, then resets the queues and calls device_reset(); so a
 // vCPU writing status 0 with requests in flight never deadlocks. From request_reset() on, no new
