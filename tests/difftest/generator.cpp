@@ -84,6 +84,7 @@ private:
         for (size_t i = 0; i < p_.body.size(); ++i) {
             Insn& in = p_.body[i];
             if (in.target <= int32_t(i)) continue;  // none, or a loop's backward branch
+            if (i < exact_target_.size() && exact_target_[i]) continue;  // names one instruction on purpose
             int32_t t = std::min(in.target, exit);
             while (t < exit && !unit_starts_[size_t(t)]) ++t;
             in.target = t;
@@ -562,6 +563,8 @@ private:
         const size_t addi = emit(enc::addi(kTmp, kTmp, 0), Fixup::PcrelImm, -1, anchor);
         emit(enc::sw(value, kTmp, 0));
         p_.body[addi].target = int32_t(emit(now));
+        exact_target_.resize(addi + 1, false);
+        exact_target_[addi] = true;  // not moved on to the next unit start (a loop's decrement, say)
     }
     uint32_t smc_op()
     {
@@ -611,6 +614,7 @@ private:
     bool paging_;
     uint32_t unit_ = 0;
     std::vector<bool> unit_starts_;
+    std::vector<bool> exact_target_;  // by body index: a forward target resolve_targets() leaves alone
 };
 
 }  // namespace
