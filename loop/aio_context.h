@@ -109,9 +109,12 @@ public:
     ContextLocking locking() const;
 
     std::unique_ptr<Timer> new_timer(ClockType clock, std::function<void()> cb);
-    // Also callable from any thread (the change takes effect at the next wait). EPOLLERR/EPOLLHUP
-    // call on_readable (which then sees the error or EOF), or on_writable if there is no reader.
-    // Throws std::system_error if epoll refuses the fd (bad fd, regular file).
+    // Also callable from any thread (the change takes effect at the next wait); from a thread other
+    // than the one polling, it returns only after a call of the old handler under way returned, so
+    // the fd and what the handler captured may be destroyed next (never call it holding a lock the
+    // old handler takes). EPOLLERR/EPOLLHUP call on_readable (which then sees the error or EOF), or
+    // on_writable if there is no reader. Throws std::system_error if epoll refuses the fd (bad fd,
+    // regular file).
     void set_fd_handler(int fd, std::function<void()> on_readable, std::function<void()> on_writable = {});
     void schedule_oneshot(std::function<void()> fn);
 
@@ -120,7 +123,8 @@ public:
     std::unique_ptr<BottomHalf> new_bh(std::function<void()> cb, ReentrancyGuard* guard = nullptr);
 
     // Runs cb (in the home thread) whenever `n` is signalled, after clearing it; an empty cb removes
-    // the handler. `n` must outlive its registration.
+    // the handler (waiting, as set_fd_handler, for a call under way). `n` must outlive its
+    // registration.
     void set_event_notifier(EventNotifier& n, std::function<void()> cb);
 
     // One pass: wait (if blocking and nothing is ready) for an fd, a notify() or the next timer

@@ -10,6 +10,9 @@
 namespace locklab::detail {
 
 namespace {
+// The table whose handlers this thread is calling (innermost, for nested polls).
+thread_local const FdTable* t_dispatching = nullptr;
+
 int open_epoll()
 {
     int fd = epoll_create1(EPOLL_CLOEXEC);
@@ -35,14 +38,34 @@ FdTable::~FdTable() { ::close(epfd_); }
 
 void FdTable::set(int fd, std::function<void()> on_readable, std::function<void()> on_writable)
 {
-    std::lock_guard lk(m_);
-    if (!on_readable && !on_writable) {
-        if (handlers_.erase(fd)) epoll_ctl(epfd_, EPOLL_CTL_DEL, fd, nullptr);  // EBADF if closed: fine
-        return;
+    std::shared_ptr<const Handler> old;
+    {
+        std::lock_guard lk(m_);
+        auto it = handlers_.find(fd);
+        if (it != handlers_.end()) old = std::move(it->second);
+        if (!on_readable && !on_writable) {
+            if (it != handlers_.end()) {
+                handlers_.erase(it);
+                epoll_ctl(epfd_, EPOLL_CTL_DEL, fd, nullptr);  // EBADF if closed: fine
+            }
+        } else {
+            const uint32_t events = (on_readable ? EPOLLIN : 0u) | (on_writable ? EPOLLOUT : 0u);
+            epoll_update(epfd_, fd, events);
+            auto h = std::make_shared<Handler>();
+            h->on_readable = std::move(on_readable);
+            h->on_writable = std::move(on_writable);
+            handlers_[fd] = std::move(h);
+        }
     }
-    const uint32_t events = (on_readable ? EPOLLIN : 0u) | (on_writable ? EPOLLOUT : 0u);
-    epoll_update(epfd_, fd, events);
-    handlers_[fd] = std::make_shared<const Handler>(Handler{std::move(on_readable), std::move(on_writable)});
+    wait_for_calls(old);
+}
+
+void FdTable::wait_for_calls(const std::shared_ptr<const Handler>& old) const
+{
+    if (!old || t_dispatching == this) return;
+    // A claim raised `calls` under m_ before set() took the handler out of the map, so a call
+    // that could still start on `old` is counted here already.
+    for (int n; (n = old->calls.load(std::memory_order_acquire)) != 0;) old->calls.wait(n, std::memory_order_acquire);
 }
 
 void FdTable::watch_internal(int fd) { epoll_update(epfd_, fd, EPOLLIN); }
@@ -62,32 +85,45 @@ int FdTable::wait(epoll_event* events, int max, int64_t timeout_ns)
     return n < 0 ? 0 : n;  // EINTR: an empty pass
 }
 
-std::shared_ptr<const FdTable::Handler> FdTable::find(int fd) const
+std::shared_ptr<const FdTable::Handler> FdTable::claim(int fd) const
 {
     std::lock_guard lk(m_);
     auto it = handlers_.find(fd);
-    return it == handlers_.end() ? nullptr : it->second;
+    if (it == handlers_.end()) return nullptr;
+    it->second->calls.fetch_add(1, std::memory_order_relaxed);  // ordered for set() by m_
+    return it->second;
+}
+
+void FdTable::unclaim(const Handler& h) noexcept
+{
+    h.calls.fetch_sub(1, std::memory_order_release);
+    h.calls.notify_all();
 }
 
 bool FdTable::dispatch(const epoll_event* events, int n, int skip_fd) noexcept
 {
     bool progress = false;
+    const FdTable* const outer = t_dispatching;
+    t_dispatching = this;
     for (int i = 0; i < n; ++i) {
         const int fd = events[i].data.fd;
         if (fd == skip_fd) continue;
         const uint32_t ev = events[i].events;
         const bool error = ev & (EPOLLERR | EPOLLHUP);
-        auto h = find(fd);  // looked up now: a handler removed by an earlier one is not called
+        auto h = claim(fd);  // looked up now: a handler removed by an earlier one is not called
         if (h && h->on_readable && (ev & EPOLLIN || error)) {
             h->on_readable();
             progress = true;
-            h = find(fd);  // the reader may have removed or replaced the handler
+            unclaim(*h);
+            h = claim(fd);  // the reader may have removed or replaced the handler
         }
         if (h && h->on_writable && (ev & EPOLLOUT || (error && !h->on_readable))) {
             h->on_writable();
             progress = true;
         }
+        if (h) unclaim(*h);
     }
+    t_dispatching = outer;
     return progress;
 }
 

@@ -3,7 +3,10 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <chrono>
 #include <cstdio>
+#include <memory>
 #include <system_error>
 #include <thread>
 
@@ -115,4 +118,53 @@ TEST_CASE("An event notifier set from another thread runs its handler once per s
     CHECK_FALSE(ctx.poll(false));
     CHECK(n.test_and_clear());
     CHECK_FALSE(n.test_and_clear());
+}
+
+TEST_CASE("Removing a handler from another thread returns only after a call under way has returned",
+          "[loop][fd][notifier]")
+{
+    AioContext ctx("t");
+    auto n = std::make_unique<EventNotifier>();
+    std::atomic<bool> entered{false}, release{false}, returned{false};
+    ctx.set_event_notifier(*n, [&] {
+        entered = true;
+        while (!release) std::this_thread::yield();
+        returned = true;
+    });
+    n->set();
+    std::thread poller([&] { ctx.poll(true); });
+    while (!entered) std::this_thread::yield();
+    std::atomic<bool> removed{false};
+    std::thread remover([&] {
+        ctx.set_event_notifier(*n, {});
+        removed = true;
+        CHECK(returned);  // and now the notifier (its fd) may go: the handler no longer reads it
+        n.reset();
+    });
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    CHECK_FALSE(removed);  // still waiting for the handler (which spins until released)
+    release = true;
+    remover.join();
+    poller.join();
+    CHECK(removed);
+}
+
+TEST_CASE("A handler may remove itself and another handler of its context without waiting for itself",
+          "[loop][fd][notifier]")
+{
+    AioContext ctx("t");
+    ctx.attach_current_thread();
+    EventNotifier a, b;
+    int calls = 0;
+    ctx.set_event_notifier(b, [&] { ++calls; });
+    ctx.set_event_notifier(a, [&] {
+        ++calls;
+        ctx.set_event_notifier(a, {});
+        ctx.set_event_notifier(b, {});
+    });
+    a.set();
+    CHECK(ctx.poll(true));
+    CHECK(calls == 1);
+    b.set();
+    CHECK_FALSE(ctx.poll(false));
 }
