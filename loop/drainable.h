@@ -4,7 +4,9 @@
 //
 // Protocol for implementations:
 //   - start a request only if !quiesced(), and call inc_in_flight() atomically with that check
-//     (under the lock that on_drained_begin() also takes), dec_in_flight() when it completes;
+//     (under a lock that on_drained_begin() also takes, or in an fd/notifier handler that
+//     on_drained_begin() removes: removal waits for a call under way), dec_in_flight() when it
+//     completes;
 //   - on_drained_begin() stops new submissions from arriving (e.g. detaches the guest's doorbell);
 //     on_drained_end() resumes and picks up what queued meanwhile. Both run in the caller's thread.
 //

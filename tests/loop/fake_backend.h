@@ -61,7 +61,9 @@ public:
 protected:
     void on_drained_begin() override
     {
-        std::lock_guard lk(m_);  // no process() is between its quiesced() check and inc_in_flight
+        // Removing the handler from another thread waits for a process() under way, so none is
+        // between its quiesced() check and inc_in_flight afterwards (holding m_ here would deadlock
+        // with that process()).
         detach(aio_context());
     }
     void on_drained_end() override
