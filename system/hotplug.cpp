@@ -64,7 +64,7 @@ HotplugManager::HotplugManager(AddressSpace& as, AioContext& ctx, HotplugControl
 {
     if (controller_)
         controller_->set_eject_handler([this, post = poster()](unsigned slot) {
-            // On the vCPU that wrote EJECT: only queue the work (the removal waits for every vCPU).
+            // On the vCPU that wrote EJECT: only queue the work (the removal runs in the main loop).
             post([this, slot] { on_guest_eject(slot); });
         });
 }
@@ -205,16 +205,9 @@ void HotplugManager::begin_removal(const std::string& id)
     Plugged& p = devices_.at(id);
     p.phase = Phase::Removing;
     p.removal_started = std::chrono::steady_clock::now();
-    if (p.dev) as_.remove_region(p.dev->mmio());                           // 1. unmap
-    flush_([this, id, post = poster()] { post([this, id] { finish_removal(id); }); });  // 2. flush vCPUs
-    // 3, while the vCPUs flush: both start from the publication of the new view, and the kicks that
-    // end the grace period also make the harts run their flush.
-    const auto grace_period_start = std::chrono::steady_clock::now();
-    {
-        BqlUnlockGuard unlocked;  // readers we wait for may need the BQL (locking/rcu.h)
-        rcu_synchronize();        // no reader still holds a view listing the device
-    }
-    p.grace_period = std::chrono::steady_clock::now() - grace_period_start;
+    if (p.dev) as_.remove_region(p.dev->mmio());  // 1. unmap
+    flush_([] {});                               // 2. queued and kicked, not waited for (3. neither)
+    poster()([this, id] { finish_removal(id); });
 }
 
 void HotplugManager::finish_removal(const std::string& id)
@@ -222,15 +215,14 @@ void HotplugManager::finish_removal(const std::string& id)
     auto it = devices_.find(id);
     if (it == devices_.end()) return;
     Plugged& p = it->second;
-    const auto flushed = std::chrono::steady_clock::now();  // and the grace period is over (3.)
+    const auto picked_up = std::chrono::steady_clock::now();
     quiesce_and_unrealize(p);                             // 4, 5.
     if (controller_) controller_->slot_removed(p.slot);  // 6.
     const auto now = std::chrono::steady_clock::now();
     Device* const device = p.dev ? static_cast<Device*>(p.dev.get()) : p.virtio.get();
     DeviceDelResult r{id, p.surprise, now - p.del_called, now - p.removal_started, device};
-    r.flush = flushed - p.removal_started;
-    r.grace_period = p.grace_period;
-    r.unrealize = now - flushed;
+    r.unmap = picked_up - p.removal_started;
+    r.unrealize = now - picked_up;
     DelDone on_done = std::move(p.on_done);
     Ref<MmioDevice> dev = std::move(p.dev);
     Ref<VirtioDevice> virtio = std::move(p.virtio);

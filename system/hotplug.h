@@ -13,11 +13,15 @@
 // EJECT_REQUEST and interrupts; nothing else happens until the guest, having quiesced its driver,
 // writes EJECT. With `surprise` (or once the guest ejected), the removal, in this order:
 //   1. unmap: a new FlatView without the device is published;
-//   2. every vCPU flushes its TLB and decoded code before it next touches memory (cross-vCPU work,
-//      which also kicks it out of its RCU read section); wait until all have;
-//   3. rcu_synchronize(): no reader still holds a view that lists the device. It runs while the
-//      vCPUs flush (step 2 only queues their work): both only need the new view published, so
-//      the removal waits for the longer of the two instead of their sum;
+//   2. every vCPU is asked to flush its TLB and decoded code before it next enters run() (cross-vCPU
+//      work, which also kicks it out of its RCU read section). The removal does not wait for it:
+//      a TLB maps MMIO pages to a guest-physical address only, and every MMIO access looks the
+//      address up in the current FlatView (memory/dispatch.cpp), so a stale TLB entry reaches the
+//      new view, not the device. (A device mapping RAM into the guest, which TLBs would cache as a
+//      host pointer, would have to wait for the flush; no pluggable device does.)
+//   3. the removal does not wait for a grace period either: readers that found the device in the
+//      old view keep it alive (the view's reference, or their own under ref-per-access) and meet
+//      step 5's check; only the free (7.) needs the grace period;
 //   4. drain the device's asynchronous work in its AioContext (if it is a Drainable);
 //   5. unrealize it under the lock the lock model takes for it, so no callback runs meanwhile and
 //      an access that looked it up earlier and waited for that lock fails with DeviceGone;
@@ -63,10 +67,9 @@ struct DeviceDelResult {
     std::chrono::nanoseconds total{0};    // from device_del to completion (includes the guest's part)
     std::chrono::nanoseconds removal{0};  // from the start of the removal (surprise or EJECT) to completion
     Device* device = nullptr;             // unrealized; valid during the callback only
-    // Where `removal` went, by step of the removal (see above): 1-3 unmap, then flush every vCPU and
-    // the grace period side by side, until the main loop picks the removal up again; 4-5 drain and
-    // unrealize. `grace_period` is the part of `flush` the grace period took (they overlap).
-    std::chrono::nanoseconds flush{0}, grace_period{0}, unrealize{0};
+    // Where `removal` went, by step of the removal (see above): 1-2 unmap and queue the flush, until
+    // the main loop picks the removal up again; 4-5 drain and unrealize.
+    std::chrono::nanoseconds unmap{0}, unrealize{0};
 };
 
 class HotplugManager {
@@ -112,7 +115,6 @@ private:
         bool surprise = false;
         DelDone on_done;
         std::chrono::steady_clock::time_point del_called, removal_started;
-        std::chrono::nanoseconds grace_period{0};  // step 3's length, measured by begin_removal
         Ref<VirtioDevice> virtio;  // a device in the virtio transport of `slot` (dev empty)
     };
 

@@ -114,8 +114,11 @@ void HotplugScriptPlayer::run(const HotplugAction& a)
         }
         manager_.device_del(a.id, a.surprise, [log = log_, done = removals_completed_](const DeviceDelResult& r) {
             ++*done;
-            fmt::print(log, "locklab: hotplug: {} removed ({}): removal {:.3f} ms, {:.3f} ms after device_del\n",
-                       r.id, r.surprise ? "surprise" : "eject handshake", ms(r.removal), ms(r.total));
+            fmt::print(log,
+                       "locklab: hotplug: {} removed ({}): removal {:.3f} ms, {:.3f} ms after device_del "
+                       "(unmap {:.3f} ms, drain and unrealize {:.3f} ms)\n",
+                       r.id, r.surprise ? "surprise" : "eject handshake", ms(r.removal), ms(r.total), ms(r.unmap),
+                       ms(r.unrealize));
         });
         fmt::print(log_, "locklab: hotplug: {} {}\n", a.id, a.surprise ? "surprise removal" : "eject requested");
     } catch (const std::exception& e) {

@@ -16,8 +16,8 @@ namespace locklab {
 void flush_all_harts(const std::vector<std::unique_ptr<rv::Hart>>& harts, std::function<void()> done);
 
 // While it exists, grace periods kick every hart out of run(), and so out of its RCU read section
-// (a reader kick, locking/rcu.h): hot-unplug's rcu_synchronize() then waits about one block of guest
-// code per hart instead of one run() slice. The harts must outlive it.
+// (a reader kick, locking/rcu.h): an rcu_synchronize() then waits about one block of guest code per
+// hart instead of one run() slice. The harts must outlive it.
 class HartReaderKick {
 public:
     explicit HartReaderKick(const std::vector<std::unique_ptr<rv::Hart>>& harts);
