@@ -319,7 +319,12 @@ void VirtioMmio::write_queue_ready(VirtioDevice& dev, uint32_t value)
 void VirtioMmio::reset_device(VirtioDevice& dev)
 {
     if (!dev.reset_in_progress()) status_before_reset_ = status_.load();  // else: still the first one's
+    // A driver's reset (Status 0, or a legacy QueuePFN 0) keeps the legacy GuestPageSize, as QEMU's
+    // does (virtio_mmio_soft_reset): Linux and U-Boot write it once at probe, before they reset the
+    // device, and never again. A machine reset or a hot-(un)plug clears it.
+    const uint32_t page_shift = guest_page_shift_;
     reset_registers();
+    if (legacy_) guest_page_shift_ = page_shift;
     dev.request_reset();
 }
 

@@ -107,6 +107,28 @@ TEST_CASE("virtio-mmio legacy layout: version 1, low feature word only, QueuePFN
     CHECK(std::string(reinterpret_cast<char*>(p.rig.host(GuestDriver::kData + 0x100))) == "d0");
 }
 
+TEST_CASE("virtio-mmio legacy: GuestPageSize written at probe survives the driver's reset (Linux and U-Boot order)",
+          "[virtio][mmio]")
+{
+    Plugged p(true);
+    REQUIRE(p.guest.init() == (kStatusAcknowledge | kStatusDriver | kStatusDriverOk));  // resets
+    p.rig.set(M::kStatus, 0);  // the driver's reset (init() wrote GuestPageSize before this one)
+    p.rig.set(M::kStatus, kStatusAcknowledge | kStatusDriver);
+    p.rig.set(M::kDriverFeatures, 0);
+    p.rig.set(M::kQueueSel, 0);
+    p.rig.set(M::kQueueNum, GuestDriver::kQueueSize);
+    p.rig.set(M::kQueueAlign, 4096);
+    const uint64_t errors = p.rig.mmio().guest_errors();
+    p.rig.set(M::kQueuePfn, uint32_t(GuestDriver::kDesc >> 12));  // no GuestPageSize since the reset
+    CHECK(p.rig.mmio().guest_errors() == errors);  // the rings are at PFN * 4096, aligned
+    CHECK(p.rig.reg(M::kQueuePfn) == GuestDriver::kDesc >> 12);
+    p.rig.set(M::kStatus, kStatusAcknowledge | kStatusDriver | kStatusDriverOk);
+    p.get_id();  // the device finds the rings where the driver put them
+    REQUIRE(p.guest.wait_used(1));
+    CHECK(std::string(reinterpret_cast<char*>(p.rig.host(GuestDriver::kData + 0x100))) == "d0");
+    CHECK_FALSE(p.rig.reg(M::kStatus) & kStatusNeedsReset);
+}
+
 TEST_CASE("virtio-mmio modern layout: version 2, VERSION_1 offered, separate ring addresses, SHM absent", "[virtio][mmio]")
 {
     Plugged p(false);
