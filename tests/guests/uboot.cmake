@@ -1,0 +1,30 @@
+# Third-party firmware (included from tests/guests/CMakeLists.txt): Debian's U-Boot for QEMU's virt
+# board (package u-boot-qemu, the M-mode build) boots unchanged with -bios none -kernel uboot.elf,
+# finds a boot script on a FAT partition of a virtio-blk disk, reads a file, checks its CRC32 and
+# writes a copy (run_uboot.py checks the copy with mtools afterwards).
+#
+#   guest.uboot.<format>.<transport>.<placement>   locklab (mainloop, iothread)
+#   guest.uboot.<format>.<transport>.qemu          qemu-system-riscv64 (main loop)
+set(LOCKLAB_UBOOT /usr/lib/u-boot/qemu-riscv64/uboot.elf CACHE FILEPATH "U-Boot for qemu-riscv64 (M-mode ELF)")
+find_program(LOCKLAB_MKIMAGE mkimage)
+find_program(LOCKLAB_MFORMAT mformat)
+if(NOT Python3_Interpreter_FOUND OR NOT EXISTS ${LOCKLAB_UBOOT} OR NOT LOCKLAB_MKIMAGE OR NOT LOCKLAB_MFORMAT
+   OR NOT LOCKLAB_QEMU_IMG)
+  message(STATUS "U-Boot tests not run: need ${LOCKLAB_UBOOT}, mkimage, mtools and qemu-img "
+                 "(apt install u-boot-qemu u-boot-tools mtools qemu-utils)")
+  return()
+endif()
+set(_uboot_runner ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/run_uboot.py --uboot ${LOCKLAB_UBOOT} --timeout 90)
+foreach(format raw qcow2)
+  foreach(transport legacy modern)
+    set(name guest.uboot.${format}.${transport})
+    set(opts --format ${format} --transport ${transport})
+    add_test(NAME ${name}.mainloop COMMAND ${_uboot_runner} ${opts} -- $<TARGET_FILE:locklab>)
+    add_test(NAME ${name}.iothread COMMAND ${_uboot_runner} ${opts} --iothread -- $<TARGET_FILE:locklab>)
+    set_tests_properties(${name}.mainloop ${name}.iothread PROPERTIES LABELS "guest;virtio_blk;uboot" TIMEOUT 120)
+    if(LOCKLAB_QEMU)
+      add_test(NAME ${name}.qemu COMMAND ${_uboot_runner} ${opts} -- ${LOCKLAB_QEMU})
+      set_tests_properties(${name}.qemu PROPERTIES LABELS "guest;virtio_blk;uboot;qemu" TIMEOUT 120)
+    endif()
+  endforeach()
+endforeach()
