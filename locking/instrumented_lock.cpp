@@ -54,8 +54,11 @@ void InstrumentedLock::acquired(bool contended, uint64_t wait_start, const std::
 {
     owner_.store(std::this_thread::get_id(), std::memory_order_relaxed);
     instrumented_ = true;
-    acquired_at_ = lock_timing_enabled() ? lockstat_now_ticks() : 0;
-    const uint64_t wait = wait_start && acquired_at_ ? lockstat_ticks_to_ns(acquired_at_ - wait_start) : 0;
+    // One clock read serves both the wait (contended only) and the start of a sampled hold.
+    const bool time_hold = lock_timing_enabled() && lock_hold_sampled();
+    const uint64_t now = time_hold || wait_start ? lockstat_now_ticks() : 0;
+    const uint64_t wait = wait_start ? lockstat_ticks_to_ns(now - wait_start) : 0;
+    acquired_at_ = time_hold ? now : 0;
     lockstat_acquired(class_, wait, contended, site);
 }
 
@@ -67,7 +70,7 @@ void InstrumentedLock::release()
         return;
     }
     const uint64_t hold =
-        acquired_at_ && lock_timing_enabled() ? lockstat_ticks_to_ns(lockstat_now_ticks() - acquired_at_) : 0;
+        acquired_at_ && lock_timing_enabled() ? lockstat_ticks_to_ns(lockstat_now_ticks() - acquired_at_) : kHoldNotTimed;
     lockstat_released(class_, hold);
     lockdep_release(class_);
     owner_.store(std::thread::id{}, std::memory_order_relaxed);

@@ -59,7 +59,7 @@ private:
     // Atomic: written by the holder (its id while it holds the lock, empty otherwise); any thread
     // reads it, but only to compare it with its own id, which only it can have stored.
     std::atomic<std::thread::id> owner_{};
-    uint64_t acquired_at_ = 0;  // protected by the lock: when the holder got it, in lockstat_now_ticks() (0: not timed)
+    uint64_t acquired_at_ = 0;  // protected by the lock: when the holder got it, in lockstat_now_ticks() (0: hold not timed)
     // Protected by the lock: whether the holder's acquisition ran the hooks (instrumentation was on),
     // so the release runs them too even if a feature was switched meanwhile.
     bool instrumented_ = false;

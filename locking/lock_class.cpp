@@ -78,8 +78,14 @@ void lockstat_released(LockClass& c, uint64_t hold_ns)
 {
     const unsigned f = instrumentation_features();
     if (!f) return;
-    if (f & kFeatureStats) detail::stats_released(c, hold_ns);
-    if (f & kFeatureTrace) detail::trace_lock_released(c, hold_ns);
+    if ((f & kFeatureStats) && hold_ns != kHoldNotTimed) detail::stats_released(c, hold_ns);
+    if (f & kFeatureTrace) detail::trace_lock_released(c, hold_ns == kHoldNotTimed ? 0 : hold_ns);
+}
+
+void set_lock_hold_sample_period(unsigned n)
+{
+    if (n == 0) throw std::invalid_argument("lock statistics: the hold sample period must be at least 1");
+    detail::g_hold_sample_period.store(n, std::memory_order_relaxed);
 }
 
 void lockstat_try_failed(LockClass& c)

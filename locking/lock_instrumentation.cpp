@@ -1,5 +1,7 @@
 #include "locking/lock_instrumentation.h"
 
+#include "locking/lock_class.h"
+
 #include <cstdio>
 #include <fstream>
 #include <stdexcept>
@@ -32,6 +34,7 @@ void lock_instrumentation_start(const LockInstrumentationOptions& o)
 {
     check_writable("--lock-stats-json", o.lock_stats_json);
     check_writable("--trace", o.trace_file);
+    set_lock_hold_sample_period(o.hold_sample_period);
     if (o.lock_stats || !o.lock_stats_json.empty()) {
         lockstats_reset();
         lockstats_enable(true);

@@ -1,5 +1,5 @@
-// The run-time switches of the lock instrumentation (--lock-stats, --lock-stats-json, --lockdep,
-// --trace) and what a run does with them at start and at exit.
+// The run-time switches of the lock instrumentation (--lock-stats, --lock-stats-json,
+// --lock-stats-sample, --lockdep, --trace) and what a run does with them at start and at exit.
 #pragma once
 
 #include <cstdint>
@@ -13,6 +13,7 @@ namespace locklab {
 struct LockInstrumentationOptions {
     bool lock_stats = false;                   // --lock-stats: a table on stderr at exit
     std::string lock_stats_json;               // --lock-stats-json FILE: the same as JSON
+    unsigned hold_sample_period = 1;           // --lock-stats-sample N: time 1 in N holds (lock_class.h)
     LockdepMode lockdep = LockdepMode::Off;    // --lockdep[=warn|abort]
     std::string trace_file;                    // --trace FILE: Chrome/Perfetto trace-event JSON
     uint64_t trace_max_events = kTraceDefaultMaxEvents;

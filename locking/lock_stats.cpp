@@ -242,6 +242,9 @@ std::string lockstats_table(const std::vector<LockClassStats>& stats)
                            format_ns(s->wait.max_ns), format_ns(s->hold.quantile(0.5)),
                            format_ns(s->hold.quantile(0.99)), format_ns(s->hold.max_ns),
                            format_ns(s->wait.total_ns));
+    if (lock_hold_sample_period() > 1)
+        out += fmt::format("(hold times: 1 in {} acquisitions per thread sampled, --lock-stats-sample)\n",
+                           lock_hold_sample_period());
     return out;
 }
 
@@ -255,7 +258,7 @@ nlohmann::json lockstats_json(const std::vector<LockClassStats>& stats)
                            {"try_failed", s.try_failed},
                            {"wait", latency_json(s.wait)},
                            {"hold", latency_json(s.hold)}});
-    return {{"unit", "ns"}, {"classes", std::move(classes)}};
+    return {{"unit", "ns"}, {"hold_sample_period", lock_hold_sample_period()}, {"classes", std::move(classes)}};
 }
 
 void lockstats_write_json(const std::vector<LockClassStats>& stats, const std::string& path)

@@ -2,13 +2,16 @@
 #include <catch2/catch.hpp>
 
 #include <atomic>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <stdexcept>
 #include <thread>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "locking/instrumented_lock.h"
 #include "locking/lock_stats.h"
 #include "hooked_mutex.h"
 
@@ -255,4 +258,45 @@ TEST_CASE("writing statistics to an unwritable path is a clear error", "[locking
 {
     CHECK_THROWS_WITH(lockstats_write_json({}, "/nonexistent-dir/stats.json"),
                       Catch::Contains("cannot write lock statistics to /nonexistent-dir/stats.json"));
+}
+
+TEST_CASE("with a hold sample period of N, 1 in N holds is timed, and counts and contended waits stay exact",
+          "[locking][lockstats]")
+{
+    auto on = stats_on();
+    struct PeriodBack {
+        ~PeriodBack() { set_lock_hold_sample_period(1); }
+    } back;
+    CHECK_THROWS_AS(set_lock_hold_sample_period(0), std::invalid_argument);
+    set_lock_hold_sample_period(4);
+    InstrumentedLock lock("test.stats.sampled", LockImplKind::Mutex);
+    const auto site = std::source_location::current();
+    std::thread([&] {  // a fresh thread: its countdown starts at its first acquisition
+        for (int i = 0; i < 12; ++i) {
+            lock.lock(site);
+            lock.unlock();
+        }
+    }).join();
+    LockClassStats s = stats_of(LockClass::get("test.stats.sampled"));
+    CHECK(s.acquisitions == 12);
+    CHECK(histogram_total(s.wait.histogram) == 12);  // uncontended: waited 0, all counted
+    CHECK(histogram_total(s.hold.histogram) == 3);   // acquisitions 1, 5 and 9
+
+    // A contended acquisition's wait is timed whether or not its hold is sampled.
+    std::atomic<bool> waiting{false};
+    lock.lock(site);
+    std::thread waiter([&] {
+        waiting = true;
+        lock.lock(site);
+        lock.unlock();
+    });
+    while (!waiting) std::this_thread::yield();
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    lock.unlock();
+    waiter.join();
+    s = stats_of(LockClass::get("test.stats.sampled"));
+    CHECK(s.contended == 1);
+    CHECK(s.wait.max_ns >= 10'000'000);
+    CHECK(lockstats_json(lockstats_snapshot())["hold_sample_period"] == 4);
+    CHECK_THAT(lockstats_table(lockstats_snapshot()), Catch::Contains("1 in 4 acquisitions"));
 }

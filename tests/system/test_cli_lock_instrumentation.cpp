@@ -1,4 +1,5 @@
-// The lock instrumentation options: --lock-stats, --lock-stats-json, --lockdep[=warn|abort], --trace.
+// The lock instrumentation options: --lock-stats, --lock-stats-json, --lock-stats-sample,
+// --lockdep[=warn|abort], --trace.
 #include <catch2/catch.hpp>
 
 #include "system/cli.h"
@@ -42,4 +43,17 @@ TEST_CASE("an unknown lockdep mode is a usage error", "[system][cli]")
     auto r = parse_command_line({"run", "--lockdep=maybe", "x.elf"});
     CHECK_FALSE(r.config);
     CHECK(r.exit_code == 2);
+}
+
+TEST_CASE("The --lock-stats-sample option sets the hold sample period, and 0 is a usage error", "[system][cli]")
+{
+    auto d = parse_command_line({"run", "--lock-stats", "x.elf"});
+    REQUIRE(d.config);
+    CHECK(d.config->lock_instrumentation.hold_sample_period == 1);  // exact unless asked
+    auto r = parse_command_line({"run", "--lock-stats", "--lock-stats-sample", "16", "x.elf"});
+    REQUIRE(r.config);
+    CHECK(r.config->lock_instrumentation.hold_sample_period == 16);
+    auto z = parse_command_line({"run", "--lock-stats-sample", "0", "x.elf"});
+    CHECK_FALSE(z.config);
+    CHECK(z.exit_code == 2);
 }
