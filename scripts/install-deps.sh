@@ -13,8 +13,8 @@ PACKAGES=(
   gcc-riscv64-unknown-elf binutils-riscv64-unknown-elf qemu-system-misc
   # block layer: qcow2 compressed clusters (zlib); qemu-img for image interop tests
   zlib1g-dev qemu-utils
-  # third-party firmware run unchanged: U-Boot for QEMU's virt board, its script tool, FAT images
-  u-boot-qemu u-boot-tools mtools
+  # third-party firmware run unchanged: U-Boot for QEMU's virt board, its script tool, FAT images, OpenSBI
+  u-boot-qemu u-boot-tools mtools opensbi
   # JIT backend (x86-64 emission) and its disassembly (-d out_asm)
   libxbyak-dev libcapstone-dev
   # fuzz targets (libFuzzer: clang and its compiler-rt, only a Recommends of clang)

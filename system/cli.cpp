@@ -253,7 +253,11 @@ CliResult parse_command_line(const std::vector<std::string>& raw_args)
         a->add_option("--smp", smp, "Number of harts (1-64), or cpus=N")->capture_default_str();
         a->add_option("-m,--memory", mem, "RAM size, e.g. 128M, 2G (plain numbers are MiB)")->capture_default_str();
         a->add_option("--machine", machine, "Board; only 'virt'")->capture_default_str();
-        a->add_option("--bios", bios, "Firmware; only 'none' (the image is entered directly)")->capture_default_str();
+        a->add_option("--bios", bios,
+                      "Firmware entered in M-mode (ELF, or raw at 0x80000000: e.g. OpenSBI's fw_jump); "
+                      "-kernel is then loaded at the next 2 MiB boundary for it. 'none': the image is "
+                      "entered directly")
+            ->capture_default_str();
         a->add_option("--cpu", cpu, "CPU model; only 'rv64' (RV64IMAC + Zicsr + Zifencei, M/S/U, Sv39)");
         a->add_flag("--nographic", nographic, "Accepted for QEMU compatibility (locklab has no display)");
         a->add_option("--display", display, "Accepted for QEMU compatibility; only 'none'");
@@ -346,12 +350,13 @@ CliResult parse_command_line(const std::vector<std::string>& raw_args)
                 throw UsageError("two images given (positional and --kernel)");
             cfg.kernel = positional_kernel;
         }
-        if (cfg.kernel.empty()) throw UsageError("no guest image: give one, e.g. `locklab run guest.elf`");
+        if (bios == "default")
+            throw UsageError("-bios default: locklab ships no firmware; give one (-bios fw_jump.elf) or "
+                             "-bios none (the image is entered in M-mode with a0 = hart id, a1 = device tree)");
+        if (bios != "none") cfg.bios = bios;
+        if (cfg.kernel.empty() && cfg.bios.empty())
+            throw UsageError("no guest image: give one, e.g. `locklab run guest.elf`");
         check_machine(machine);
-        if (bios != "none")
-            throw UsageError(fmt::format("-bios {}: locklab has no firmware; use -bios none (the image is "
-                                         "entered in M-mode with a0 = hart id, a1 = device tree)",
-                                         bios));
         if (cpu != "rv64") throw UsageError(fmt::format("-cpu {}: only 'rv64' is emulated", cpu));
         if (display != "none") throw UsageError(fmt::format("-display {}: locklab has no display", display));
         for (const auto& o : objects)

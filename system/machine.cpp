@@ -25,6 +25,7 @@ namespace locklab {
 
 namespace {
 constexpr uint64_t kFdtAlign = 2ull << 20;  // QEMU: 2 MiB aligned, as high in RAM as it fits
+constexpr uint64_t kKernelAlign = 2ull << 20;  // QEMU (RV64): a kernel after a firmware starts on a 2 MiB boundary
 constexpr size_t kVcpuStackSize = 8ull << 20;
 }  // namespace
 
@@ -146,16 +147,34 @@ void Machine::warn_unmatched_device_locks() const
 
 void Machine::load_and_reset()
 {
-    LoadedImage img = load_image(cfg_.kernel, as_, virt::kDramBase, cfg_.ram_size, cfg_.raw_image);
+    const uint64_t dram_end = virt::kDramBase + cfg_.ram_size;
+    LoadedImage entered;  // what the harts start in: the firmware, or else the kernel
+    uint64_t highest = 0;
+    if (!cfg_.bios.empty()) {
+        entered = load_image(cfg_.bios, as_, virt::kDramBase, cfg_.ram_size, true);
+        highest = entered.highest;
+        if (!cfg_.kernel.empty()) {
+            // QEMU's riscv_calc_kernel_start_addr: a raw kernel goes to the first 2 MiB boundary
+            // after the firmware (an ELF kernel to its own addresses, which must lie there too).
+            const uint64_t kernel_base = (entered.highest + kKernelAlign - 1) & ~(kKernelAlign - 1);
+            if (kernel_base >= dram_end)
+                throw LoadError(fmt::format("{}: no room for the kernel after the firmware {} (it ends at {:#x})",
+                                            cfg_.kernel, cfg_.bios, entered.highest));
+            const LoadedImage k = load_image(cfg_.kernel, as_, kernel_base, dram_end - kernel_base, true);
+            highest = std::max(highest, k.highest);
+        }
+    } else {
+        entered = load_image(cfg_.kernel, as_, virt::kDramBase, cfg_.ram_size, cfg_.raw_image);
+        highest = entered.highest;
+    }
     std::vector<uint8_t> fdt = board_->build_fdt();
-    uint64_t dram_end = virt::kDramBase + cfg_.ram_size;
     fdt_addr_ = (dram_end - fdt.size()) & ~(kFdtAlign - 1);
-    if (fdt_addr_ < img.highest)
+    if (fdt_addr_ < highest)
         throw LoadError(fmt::format("{}: no room for the device tree above the image (image ends at {:#x}, "
                                     "RAM at {:#x}); try a larger -m",
-                                    cfg_.kernel, img.highest, dram_end));
+                                    cfg_.kernel.empty() ? cfg_.bios : cfg_.kernel, highest, dram_end));
     as_.write_bytes(fdt_addr_, fdt.data(), fdt.size());
-    for (auto& h : harts_) h->reset(img.entry, fdt_addr_);
+    for (auto& h : harts_) h->reset(entered.entry, fdt_addr_);
 }
 
 void Machine::move_drive(const std::string& drive, const std::string& iothread)

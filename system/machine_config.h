@@ -31,8 +31,13 @@ enum class ThreadMode {
 };
 
 struct MachineConfig {
-    std::string kernel;          // guest image path
+    std::string kernel;          // guest image path (optional with a firmware)
     bool raw_image = false;      // load a non-ELF file as a raw binary at the start of RAM
+    // -bios FILE (empty: none, the image is entered directly). As QEMU's virt: the firmware (ELF, or
+    // a raw binary at the start of RAM) is entered in M-mode with a0 = hart id, a1 = device tree; a
+    // kernel (ELF, or raw at the next 2 MiB boundary after the firmware: 0x80200000 for OpenSBI's
+    // fw_jump) is only loaded, for the firmware to jump to.
+    std::string bios;
     uint64_t ram_size = 128ull << 20;
     unsigned smp = 1;
     ThreadMode threads = ThreadMode::Multi;

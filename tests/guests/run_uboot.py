@@ -4,7 +4,11 @@ FAT file system on a virtio-blk disk (CTest): third-party firmware with its own 
 virtio-blk drivers, run unchanged, as `qemu-system-riscv64 -M virt -bios none -kernel uboot.elf`.
 
     run_uboot.py --uboot uboot.elf --format raw|qcow2 [--transport legacy|modern] [--iothread]
-                 [--timeout S] -- EMULATOR [ARGS...]
+                 [--bios FIRMWARE] [--timeout S] -- EMULATOR [ARGS...]
+
+With --bios (OpenSBI's fw_jump), U-Boot is the S-mode build (u-boot.bin) that the firmware jumps to,
+as in `qemu-system-riscv64 -M virt -bios fw_jump.elf -kernel u-boot.bin`; its poweroff goes
+through the SBI system-reset call to the firmware.
 
 In a temporary folder: a 32 MiB disk with an MBR and one FAT16 partition holding data.bin (300 KiB
 of seeded random bytes) and boot.scr.uimg, which U-Boot's default boot command (distro boot: it
@@ -83,6 +87,7 @@ def main():
     ap.add_argument("--format", choices=("raw", "qcow2"), default="raw")
     ap.add_argument("--transport", choices=("legacy", "modern"), default="legacy")
     ap.add_argument("--iothread", action="store_true")
+    ap.add_argument("--bios", help="M-mode firmware (OpenSBI fw_jump); --uboot is then the S-mode build")
     ap.add_argument("--timeout", type=float, default=60)
     ap.add_argument("emulator", nargs="+")
     args = ap.parse_args()
@@ -94,7 +99,7 @@ def main():
             image = os.path.join(tmp, "disk.qcow2")
             run(["qemu-img", "convert", "-f", "raw", "-O", "qcow2", raw, image])
         device = "virtio-blk-device,drive=d0" + (",iothread=io0" if args.iothread else "")
-        cmd = args.emulator + ["-machine", "virt", "-nographic", "-bios", "none", "-m", "256M",
+        cmd = args.emulator + ["-machine", "virt", "-nographic", "-bios", args.bios or "none", "-m", "256M",
                                "-kernel", args.uboot,
                                "-drive", f"file={image},if=none,format={args.format},id=d0", "-device", device]
         if args.iothread:
@@ -128,7 +133,8 @@ def main():
             if f.read() != data:
                 fail("copy.bin, written by U-Boot's fatwrite, differs from data.bin")
         print(f"PASS: U-Boot read data.bin (CRC32 {want}) and wrote copy.bin over virtio-blk "
-              f"({args.format}, {args.transport}{', iothread' if args.iothread else ''})")
+              f"({args.format}, {args.transport}{', iothread' if args.iothread else ''}"
+              f"{', under ' + os.path.basename(args.bios) if args.bios else ''})")
 
 
 if __name__ == "__main__":

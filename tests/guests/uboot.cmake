@@ -33,3 +33,32 @@ foreach(format raw qcow2)
     endif()
   endforeach()
 endforeach()
+
+# The usual QEMU boot chain: OpenSBI (package opensbi, generic fw_jump) in M-mode, the S-mode U-Boot
+# it jumps to at 0x80200000 (-bios FILE -kernel u-boot.bin), the same script; poweroff through the
+# SBI system-reset call.
+#   guest.opensbi_uboot.<format>.<transport>.<placement|qemu>
+set(LOCKLAB_OPENSBI /usr/lib/riscv64-linux-gnu/opensbi/generic/fw_jump.elf CACHE FILEPATH "OpenSBI fw_jump (ELF)")
+set(LOCKLAB_UBOOT_SMODE /usr/lib/u-boot/qemu-riscv64_smode/u-boot.bin CACHE FILEPATH "U-Boot for qemu-riscv64, S-mode")
+if(NOT EXISTS ${LOCKLAB_OPENSBI} OR NOT EXISTS ${LOCKLAB_UBOOT_SMODE})
+  message(STATUS "OpenSBI + U-Boot tests not run: need ${LOCKLAB_OPENSBI} (apt install opensbi)")
+  return()
+endif()
+set(_sbi_runner ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/run_uboot.py --uboot ${LOCKLAB_UBOOT_SMODE}
+    --bios ${LOCKLAB_OPENSBI} --timeout 90)
+foreach(case "raw;legacy;mainloop" "qcow2;modern;iothread")
+  list(GET case 0 format)
+  list(GET case 1 transport)
+  list(GET case 2 placement)
+  set(name guest.opensbi_uboot.${format}.${transport})
+  set(opts --format ${format} --transport ${transport})
+  if(placement STREQUAL "iothread")
+    list(APPEND opts --iothread)
+  endif()
+  add_test(NAME ${name}.${placement} COMMAND ${_sbi_runner} ${opts} -- $<TARGET_FILE:locklab>)
+  set_tests_properties(${name}.${placement} PROPERTIES LABELS "guest;virtio_blk;uboot" TIMEOUT 120)
+  if(LOCKLAB_QEMU)
+    add_test(NAME ${name}.qemu COMMAND ${_sbi_runner} --format ${format} --transport ${transport} -- ${LOCKLAB_QEMU})
+    set_tests_properties(${name}.qemu PROPERTIES LABELS "guest;virtio_blk;uboot;qemu" TIMEOUT 120)
+  endif()
+endforeach()

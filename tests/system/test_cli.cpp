@@ -67,3 +67,19 @@ TEST_CASE("trace and threading options", "[system][cli]")
     CHECK_FALSE(parse_command_line({"run", "-d", "everything", "x.elf"}).config);
     CHECK_FALSE(parse_command_line({"run", "--threads", "many", "x.elf"}).config);
 }
+
+TEST_CASE("-bios FILE names a firmware, which may come without a kernel; none and default are not files",
+          "[system][cli]")
+{
+    auto f = parse_command_line({"-bios", "fw_jump.elf", "-kernel", "u-boot.bin"});
+    REQUIRE(f.config);
+    CHECK(f.config->bios == "fw_jump.elf");
+    CHECK(f.config->kernel == "u-boot.bin");
+    auto alone = parse_command_line({"-bios", "fw_jump.elf"});
+    REQUIRE(alone.config);
+    CHECK(alone.config->kernel.empty());
+    auto none = parse_command_line({"-bios", "none", "-kernel", "x.elf"});
+    REQUIRE(none.config);
+    CHECK(none.config->bios.empty());
+    CHECK_FALSE(parse_command_line({"-bios", "none"}).config);  // nothing to run
+}
