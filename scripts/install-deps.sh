@@ -15,6 +15,9 @@ PACKAGES=(
   zlib1g-dev qemu-utils
   # third-party firmware run unchanged: U-Boot for QEMU's virt board, its script tool, FAT images, OpenSBI
   u-boot-qemu u-boot-tools mtools opensbi
+  # a Linux guest built from source (scripts/build-linux-guest.sh): kernel tarball, its compiler,
+  # flock, bc/bison/flex for Kbuild, ext2 images
+  linux-source-6.1 gcc-riscv64-linux-gnu bc bison flex e2fsprogs util-linux
   # JIT backend (x86-64 emission) and its disassembly (-d out_asm)
   libxbyak-dev libcapstone-dev
   # fuzz targets (libFuzzer: clang and its compiler-rt, only a Recommends of clang)

@@ -25,18 +25,15 @@ Exit status 0 when everything holds, 1 otherwise (the reason on stderr).
 
 import argparse
 import os
-import random
 import re
-import shutil
 import struct
-import subprocess
-import sys
 import tempfile
-import zlib
+
+from boot_disk import (add_disk_options, as_format, back_to_raw, boot, check_copy, check_crc, data_bytes,
+                       describe, run)
 
 DISK_BYTES = 32 * 1024 * 1024
 PART_START = 2048  # sectors: the partition starts at 1 MiB
-DATA_BYTES = 300 * 1024
 BOOT_SCRIPT = """echo UBOOT-SCRIPT-START
 fatload virtio 0:1 ${kernel_addr_r} data.bin
 crc32 ${kernel_addr_r} ${filesize}
@@ -46,21 +43,8 @@ poweroff
 """
 
 
-def fail(why):
-    print(f"FAIL: {why}", file=sys.stderr)
-    sys.exit(1)
-
-
-def run(cmd, **kw):
-    p = subprocess.run(cmd, capture_output=True, text=True, **kw)
-    if p.returncode != 0:
-        fail(f"{' '.join(cmd)} exited {p.returncode}: {(p.stdout + p.stderr).strip()[-400:]}")
-    return p.stdout
-
-
-def make_disk(folder):
-    """The raw disk (MBR + FAT16 partition with data.bin and boot.scr.uimg) and data.bin's bytes."""
-    data = random.Random(7).randbytes(DATA_BYTES)
+def make_disk(folder, data):
+    """The raw disk: an MBR and a FAT16 partition with data.bin and boot.scr.uimg."""
     with open(os.path.join(folder, "data.bin"), "wb") as f:
         f.write(data)
     with open(os.path.join(folder, "boot.cmd"), "w") as f:
@@ -78,63 +62,28 @@ def make_disk(folder):
     part = f"{disk}@@{PART_START * 512}"
     run(["mformat", "-i", part, "-v", "LOCKLAB", "::"])
     run(["mcopy", "-i", part, os.path.join(folder, "boot.scr.uimg"), os.path.join(folder, "data.bin"), "::"])
-    return disk, data
+    return disk
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--uboot", required=True)
-    ap.add_argument("--format", choices=("raw", "qcow2"), default="raw")
-    ap.add_argument("--transport", choices=("legacy", "modern"), default="legacy")
-    ap.add_argument("--iothread", action="store_true")
     ap.add_argument("--bios", help="M-mode firmware (OpenSBI fw_jump); --uboot is then the S-mode build")
-    ap.add_argument("--timeout", type=float, default=60)
-    ap.add_argument("emulator", nargs="+")
+    add_disk_options(ap)
     args = ap.parse_args()
 
+    data = data_bytes()
     with tempfile.TemporaryDirectory(prefix="uboot.") as tmp:
-        raw, data = make_disk(tmp)
-        image = raw
-        if args.format == "qcow2":
-            image = os.path.join(tmp, "disk.qcow2")
-            run(["qemu-img", "convert", "-f", "raw", "-O", "qcow2", raw, image])
-        device = "virtio-blk-device,drive=d0" + (",iothread=io0" if args.iothread else "")
-        cmd = args.emulator + ["-machine", "virt", "-nographic", "-bios", args.bios or "none", "-m", "256M",
-                               "-kernel", args.uboot,
-                               "-drive", f"file={image},if=none,format={args.format},id=d0", "-device", device]
-        if args.iothread:
-            cmd += ["-object", "iothread,id=io0"]
-        if args.transport == "modern":
-            cmd += ["-global", "virtio-mmio.force-legacy=false"]
-        try:
-            p = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=args.timeout)
-        except subprocess.TimeoutExpired as e:
-            out = e.stdout.decode(errors="replace") if isinstance(e.stdout, bytes) else (e.stdout or "")
-            fail(f"timed out after {args.timeout:.0f} s; output ends with:\n{out[-1500:]}")
-        out = p.stdout + p.stderr
-        if p.returncode != 0 or "UBOOT-SCRIPT-DONE" not in out:
-            fail(f"exit status {p.returncode}, script end marker {'seen' if 'UBOOT-SCRIPT-DONE' in out else 'missing'}; "
-                 f"output ends with:\n{out[-1500:]}")
+        image = as_format(make_disk(tmp, data), args.format, tmp)
+        out = boot(args, image, ["-bios", args.bios or "none", "-kernel", args.uboot], "UBOOT-SCRIPT-DONE")
         m = re.search(r"crc32 for [0-9a-f]+ \.\.\. [0-9a-f]+ ==> ([0-9a-f]{8})", out)
-        if not m:
-            fail(f"no crc32 line in U-Boot's output:\n{out[-1500:]}")
-        want = f"{zlib.crc32(data):08x}"
-        if m[1] != want:
-            fail(f"U-Boot read data.bin with CRC32 {m[1]}, the file's is {want}")
-        if args.format == "qcow2":
-            check = subprocess.run(["qemu-img", "check", image], capture_output=True, text=True)
-            if check.returncode != 0:
-                fail(f"qemu-img check: exit {check.returncode}\n{check.stdout}{check.stderr}")
-            raw = os.path.join(tmp, "after.img")
-            run(["qemu-img", "convert", "-f", "qcow2", "-O", "raw", image, raw])
+        want = check_crc(m[1] if m else None, data, "U-Boot")
+        raw = back_to_raw(image, args.format, tmp)
         copy = os.path.join(tmp, "copy.bin")
         run(["mcopy", "-n", "-i", f"{raw}@@{PART_START * 512}", "::copy.bin", copy])
-        with open(copy, "rb") as f:
-            if f.read() != data:
-                fail("copy.bin, written by U-Boot's fatwrite, differs from data.bin")
-        print(f"PASS: U-Boot read data.bin (CRC32 {want}) and wrote copy.bin over virtio-blk "
-              f"({args.format}, {args.transport}{', iothread' if args.iothread else ''}"
-              f"{', under ' + os.path.basename(args.bios) if args.bios else ''})")
+        check_copy(copy, data, "U-Boot's fatwrite")
+        under = f", under {os.path.basename(args.bios)}" if args.bios else ""
+        print(f"PASS: U-Boot read data.bin (CRC32 {want}) and wrote copy.bin over virtio-blk ({describe(args)}{under})")
 
 
 if __name__ == "__main__":

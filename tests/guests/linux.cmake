@@ -1,0 +1,31 @@
+# Linux (included from tests/guests/CMakeLists.txt): a 6.1 kernel built from Debian's
+# linux-source-6.1 (scripts/build-linux-guest.sh, into ${CMAKE_BINARY_DIR}/linux-guest, kept
+# between runs; the first test to run builds it, ~3-5 min) boots under OpenSBI, mounts its ext2 root
+# from a virtio-blk disk and runs a small init that reads a file and writes a copy.
+#   guest.linux.<format>.<transport>.<placement|qemu>
+find_program(LOCKLAB_RISCV_LINUX_GCC riscv64-linux-gnu-gcc)
+find_program(LOCKLAB_MKE2FS mke2fs PATHS /usr/sbin /sbin)
+find_program(LOCKLAB_DEBUGFS debugfs PATHS /usr/sbin /sbin)
+if(NOT EXISTS /usr/src/linux-source-6.1.tar.xz OR NOT LOCKLAB_RISCV_LINUX_GCC OR NOT LOCKLAB_MKE2FS
+   OR NOT LOCKLAB_DEBUGFS OR NOT EXISTS ${LOCKLAB_OPENSBI})
+  message(STATUS "Linux guest tests not run: need linux-source-6.1, gcc-riscv64-linux-gnu, e2fsprogs, opensbi")
+  return()
+endif()
+set(_linux_runner ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/run_linux.py
+    --guest-dir ${CMAKE_BINARY_DIR}/linux-guest --bios ${LOCKLAB_OPENSBI} --timeout 120)
+foreach(case "raw;legacy;mainloop" "qcow2;modern;iothread")
+  list(GET case 0 format)
+  list(GET case 1 transport)
+  list(GET case 2 placement)
+  set(name guest.linux.${format}.${transport})
+  set(opts --format ${format} --transport ${transport})
+  if(placement STREQUAL "iothread")
+    list(APPEND opts --iothread)
+  endif()
+  add_test(NAME ${name}.${placement} COMMAND ${_linux_runner} ${opts} -- $<TARGET_FILE:locklab>)
+  set_tests_properties(${name}.${placement} PROPERTIES LABELS "guest;virtio_blk;linux" TIMEOUT 900)
+  if(LOCKLAB_QEMU)
+    add_test(NAME ${name}.qemu COMMAND ${_linux_runner} --format ${format} --transport ${transport} -- ${LOCKLAB_QEMU})
+    set_tests_properties(${name}.qemu PROPERTIES LABELS "guest;virtio_blk;linux;qemu" TIMEOUT 900)
+  endif()
+endforeach()
