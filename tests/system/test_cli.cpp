@@ -68,7 +68,7 @@ TEST_CASE("trace and threading options", "[system][cli]")
     CHECK_FALSE(parse_command_line({"run", "--threads", "many", "x.elf"}).config);
 }
 
-TEST_CASE("-bios FILE names a firmware, which may come without a kernel; none and default are not files",
+TEST_CASE("A firmware named with -bios FILE may come without a kernel, and none or default name no file",
           "[system][cli]")
 {
     auto f = parse_command_line({"-bios", "fw_jump.elf", "-kernel", "u-boot.bin"});
