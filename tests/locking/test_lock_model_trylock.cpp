@@ -153,14 +153,23 @@ TEST_CASE("Under a race between event loops and vCPUs no deferred work is lost o
         d.bql_free = true;
         uint64_t async_runs = 0, vcpu_runs = 0;  // protected by d.lock
         std::atomic<bool> loops_done{false};
+        std::atomic<int> vcpus_in{0};  // vCPU threads that have made an access
         std::vector<std::thread> threads;
         for (int v = 0; v < kVcpus; ++v)
             threads.emplace_back([&] {
+                bool counted = false;
                 while (!loops_done.load()) {
-                    LockHold hold = model->enter(d);
-                    ++vcpu_runs;
+                    {
+                        LockHold hold = model->enter(d);
+                        ++vcpu_runs;
+                    }
+                    if (!counted) vcpus_in.fetch_add(1);
+                    counted = true;
                 }
             });
+        // The loops start once every vCPU thread runs: on a loaded host they could otherwise finish
+        // before a vCPU thread got a core, and nothing would have raced.
+        while (vcpus_in.load() < kVcpus) std::this_thread::yield();
         std::vector<std::thread> loops;
         std::atomic<uint64_t> submitted{0};
         for (int l = 0; l < kLoops; ++l)
