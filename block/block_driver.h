@@ -46,6 +46,17 @@ public:
     // Default: -ENOTSUP.
     virtual int write_zeroes(uint64_t offset, uint64_t bytes, bool may_unmap);
     virtual int discard(uint64_t offset, uint64_t bytes);
+
+    // Optional fast path, tried by BlockBackend in the submitting thread before it hands a read or
+    // write to its worker threads: the same transfer as read()/write(), done only if it needs
+    // neither a lock that may be held across host I/O nor host I/O that waits for the disk
+    // (HostFile's RWF_NOWAIT calls). 0: done, with read()/write()'s result. A negative errno: not
+    // done (-EAGAIN would block, -ENOTSUP/-EOPNOTSUPP cannot, others: let read()/write() say it);
+    // part of the transfer may have happened (a read's buffers hold anything), and the caller does
+    // the whole request again with read()/write(), which is idempotent for a read and for a write
+    // of the same data. Default: -ENOTSUP.
+    virtual int try_read_nowait(uint64_t offset, const IoVector& iov);
+    virtual int try_write_nowait(uint64_t offset, const IoVector& iov);
 };
 
 struct BlockOpenOptions {

@@ -49,20 +49,23 @@ int64_t HostFile::size() const
 namespace {
 
 // Runs `op` (preadv/pwritev on an iovec array) until all of `iov` moved. A read that hits the end
-// of the file zero-fills the rest.
+// of the file zero-fills the rest. With `short_is_again` (RWF_NOWAIT), a call that moved less than
+// it was given ends the transfer with -EAGAIN: the next byte is one that would block.
 template <class Op>
-int transfer(const IoVector& iov_in, uint64_t offset, bool is_read, Op op)
+int transfer(const IoVector& iov, uint64_t offset, bool is_read, bool short_is_again, Op op)
 {
-    IoVector iov = iov_in;
     uint64_t done = 0;
     const uint64_t total = iov_size(iov);
+    if (offset > static_cast<uint64_t>(INT64_MAX) - total) return -EINVAL;
     while (done < total) {
         const IoVector rest = iov_slice(iov, done, total - done);
         std::vector<struct iovec> v;
         v.reserve(std::min<size_t>(rest.size(), IOV_MAX));
+        uint64_t given = 0;
         for (const auto& s : rest) {
             if (v.size() == IOV_MAX) break;
             v.push_back({s.data(), s.size()});
+            given += s.size();
         }
         const ssize_t n = op(v.data(), static_cast<int>(v.size()), static_cast<off_t>(offset + done));
         if (n < 0) {
@@ -74,24 +77,49 @@ int transfer(const IoVector& iov_in, uint64_t offset, bool is_read, Op op)
             iov_fill_zero(rest);
             return 0;
         }
+        if (short_is_again && static_cast<uint64_t>(n) < given) return -EAGAIN;
         done += static_cast<uint64_t>(n);
     }
     return 0;
+}
+
+// A NOWAIT transfer's result; EOPNOTSUPP (RWF_NOWAIT not supported for this file or kernel) and
+// ENOSYS (no preadv2/pwritev2) are remembered in `refused` and both reported as -EOPNOTSUPP.
+int note_refusal(int ret, std::atomic<bool>& refused)
+{
+    if (ret != -EOPNOTSUPP && ret != -ENOSYS) return ret;
+    refused.store(true, std::memory_order_relaxed);
+    return -EOPNOTSUPP;
 }
 
 }  // namespace
 
 int HostFile::preadv(uint64_t offset, const IoVector& iov) const
 {
-    if (offset > static_cast<uint64_t>(INT64_MAX) - iov_size(iov)) return -EINVAL;
-    return transfer(iov, offset, true, [this](const iovec* v, int n, off_t off) { return ::preadv(fd_, v, n, off); });
+    return transfer(iov, offset, true, false, [this](const iovec* v, int n, off_t off) { return ::preadv(fd_, v, n, off); });
 }
 
 int HostFile::pwritev(uint64_t offset, const IoVector& iov) const
 {
     if (read_only_) return -EROFS;
-    if (offset > static_cast<uint64_t>(INT64_MAX) - iov_size(iov)) return -EINVAL;
-    return transfer(iov, offset, false, [this](const iovec* v, int n, off_t off) { return ::pwritev(fd_, v, n, off); });
+    return transfer(iov, offset, false, false, [this](const iovec* v, int n, off_t off) { return ::pwritev(fd_, v, n, off); });
+}
+
+int HostFile::preadv_nowait(uint64_t offset, const IoVector& iov) const
+{
+    if (read_nowait_refused_.load(std::memory_order_relaxed)) return -EOPNOTSUPP;
+    return note_refusal(transfer(iov, offset, true, true,
+                                 [this](const iovec* v, int n, off_t off) { return ::preadv2(fd_, v, n, off, RWF_NOWAIT); }),
+                        read_nowait_refused_);
+}
+
+int HostFile::pwritev_nowait(uint64_t offset, const IoVector& iov) const
+{
+    if (read_only_) return -EROFS;
+    if (write_nowait_refused_.load(std::memory_order_relaxed)) return -EOPNOTSUPP;
+    return note_refusal(transfer(iov, offset, false, true,
+                                 [this](const iovec* v, int n, off_t off) { return ::pwritev2(fd_, v, n, off, RWF_NOWAIT); }),
+                        write_nowait_refused_);
 }
 
 int HostFile::pread(uint64_t offset, void* buf, uint64_t len) const

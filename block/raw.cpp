@@ -24,25 +24,41 @@ uint64_t file_length(const HostFile& f)
 
 RawDriver::RawDriver(std::unique_ptr<HostFile> file) : file_(std::move(file)), length_(file_length(*file_)) {}
 
+int RawDriver::refused(uint64_t offset, uint64_t bytes, bool writing) const
+{
+    if (writing && read_only()) return -EROFS;
+    return range_in_disk(offset, bytes, length_) ? 0 : -EINVAL;
+}
+
 int RawDriver::read(uint64_t offset, const IoVector& iov)
 {
-    if (!range_in_disk(offset, iov_size(iov), length_)) return -EINVAL;
+    if (const int ret = refused(offset, iov_size(iov), false)) return ret;
     return file_->preadv(offset, iov);
 }
 
 int RawDriver::write(uint64_t offset, const IoVector& iov)
 {
-    if (read_only()) return -EROFS;
-    if (!range_in_disk(offset, iov_size(iov), length_)) return -EINVAL;
+    if (const int ret = refused(offset, iov_size(iov), true)) return ret;
     return file_->pwritev(offset, iov);
+}
+
+int RawDriver::try_read_nowait(uint64_t offset, const IoVector& iov)
+{
+    if (const int ret = refused(offset, iov_size(iov), false)) return ret;
+    return file_->preadv_nowait(offset, iov);
+}
+
+int RawDriver::try_write_nowait(uint64_t offset, const IoVector& iov)
+{
+    if (const int ret = refused(offset, iov_size(iov), true)) return ret;
+    return file_->pwritev_nowait(offset, iov);
 }
 
 int RawDriver::flush() { return file_->datasync(); }
 
 int RawDriver::write_zeroes(uint64_t offset, uint64_t bytes, bool may_unmap)
 {
-    if (read_only()) return -EROFS;
-    if (!range_in_disk(offset, bytes, length_)) return -EINVAL;
+    if (const int ret = refused(offset, bytes, true)) return ret;
     const int mode = may_unmap ? (FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE) : FALLOC_FL_ZERO_RANGE;
     if (bytes == 0 ||
         ::fallocate(file_->fd(), mode, static_cast<off_t>(offset), static_cast<off_t>(bytes)) == 0)
@@ -60,8 +76,7 @@ int RawDriver::write_zeroes(uint64_t offset, uint64_t bytes, bool may_unmap)
 
 int RawDriver::discard(uint64_t offset, uint64_t bytes)
 {
-    if (read_only()) return -EROFS;
-    if (!range_in_disk(offset, bytes, length_)) return -EINVAL;
+    if (const int ret = refused(offset, bytes, true)) return ret;
     // Discard is advisory: a host that cannot punch holes keeps the data.
     if (bytes != 0)
         (void)::fallocate(file_->fd(), FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, static_cast<off_t>(offset),

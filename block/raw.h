@@ -21,8 +21,16 @@ public:
     int flush() override;
     int write_zeroes(uint64_t offset, uint64_t bytes, bool may_unmap) override;
     int discard(uint64_t offset, uint64_t bytes) override;
+    // HostFile's RWF_NOWAIT transfers (on this project's ext4 hosts: reads of cached pages; buffered
+    // writes are refused, -EOPNOTSUPP, and then never tried again).
+    int try_read_nowait(uint64_t offset, const IoVector& iov) override;
+    int try_write_nowait(uint64_t offset, const IoVector& iov) override;
 
 private:
+    // What a request is refused with before any I/O: -EROFS (a write to a read-only image),
+    // -EINVAL (a range outside the disk), else 0.
+    int refused(uint64_t offset, uint64_t bytes, bool writing) const;
+
     const std::unique_ptr<HostFile> file_;  // immutable; thread-safe
     const uint64_t length_;                 // the file's size at open; the disk never resizes
 };

@@ -1,6 +1,10 @@
 // Helpers shared by the block tests: a temporary folder, file contents, and running qemu-img.
 #pragma once
 
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
 #include <cstdint>
 #include <cstdlib>
 #include <filesystem>
@@ -10,6 +14,7 @@
 #include <vector>
 
 #include "block/block_driver.h"
+#include "block/host_file.h"
 
 namespace locklab::test {
 
@@ -105,5 +110,66 @@ inline int write_both(BlockDriver& drv, std::vector<uint8_t>& model, uint64_t of
 }
 
 inline IoVector one_span(std::vector<uint8_t>& buf) { return {std::span<uint8_t>(buf)}; }
+
+// Drops [offset, offset + len) of a host file from the page cache (written back first), so that a
+// RWF_NOWAIT read of it would block. False if the host refused.
+inline bool evict_from_page_cache(const std::string& path, uint64_t offset, uint64_t len)
+{
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return false;
+    const bool ok = ::fdatasync(fd) == 0 &&
+                    ::posix_fadvise(fd, static_cast<off_t>(offset), static_cast<off_t>(len), POSIX_FADV_DONTNEED) == 0;
+    ::close(fd);
+    return ok;
+}
+
+// Reads [offset, offset + len) of a host file into the page cache and nothing around it
+// (POSIX_FADV_RANDOM: no readahead). False on error.
+inline bool cache_only(const std::string& path, uint64_t offset, uint64_t len)
+{
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return false;
+    std::vector<uint8_t> buf(len);
+    const bool ok = ::posix_fadvise(fd, 0, 0, POSIX_FADV_RANDOM) == 0 &&
+                    ::pread(fd, buf.data(), len, static_cast<off_t>(offset)) == static_cast<ssize_t>(len);
+    ::close(fd);
+    return ok;
+}
+
+// Can the file system holding `path` do RWF_NOWAIT reads at all (tmpfs cannot: -EOPNOTSUPP)?
+inline bool nowait_reads_work(const std::string& path)
+{
+    std::vector<uint8_t> probe(512);
+    return HostFile(path, true).preadv_nowait(0, IoVector{std::span<uint8_t>(probe)}) != -EOPNOTSUPP;
+}
+
+// Skips the rest of a test case where the temp folder's file system has no RWF_NOWAIT reads.
+#define REQUIRE_NOWAIT_READS(path)                                                               \
+    do {                                                                                         \
+        if (!::locklab::test::nowait_reads_work(path)) {                                         \
+            WARN("no RWF_NOWAIT reads on the file system of " << (path) << ": test skipped");   \
+            return;                                                                              \
+        }                                                                                        \
+    } while (0)
+
+// How many bytes of [offset, offset + len) (page-aligned) of a host file are in the page cache
+// (mincore on a mapping, which itself reads nothing in); -1 on error.
+inline int64_t cached_bytes(const std::string& path, uint64_t offset, uint64_t len)
+{
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return -1;
+    void* p = ::mmap(nullptr, len, PROT_READ, MAP_SHARED, fd, static_cast<off_t>(offset));
+    ::close(fd);
+    if (p == MAP_FAILED) return -1;
+    const uint64_t page = static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
+    std::vector<unsigned char> in((len + page - 1) / page);
+    int64_t n = -1;
+    if (::mincore(p, len, in.data()) == 0) {
+        n = 0;
+        for (unsigned char c : in) n += (c & 1) ? static_cast<int64_t>(page) : 0;
+    }
+    ::munmap(p, len);
+    return n;
+}
 
 }  // namespace locklab::test
