@@ -117,14 +117,18 @@ int Qcow2Driver::corrupt(const std::string& what) const
     return -EIO;
 }
 
-int Qcow2Driver::lookup(uint64_t guest_cluster, Mapping& m)
+int Qcow2Driver::lookup(uint64_t guest_cluster, Mapping& m, bool nowait)
 {
     m = Mapping{};
     const uint64_t l1i = guest_cluster / header_.l2_entries(), l2i = guest_cluster % header_.l2_entries();
     const uint64_t l2_offset = l1_[l1i] & kOffsetMask;
     if (l2_offset == 0) return 0;
     Qcow2TableCache::Table l2;
-    if (const int ret = l2_cache_.get(l2_offset, l2); ret < 0) return ret;
+    if (nowait) {
+        if (!l2_cache_.find(l2_offset, l2)) return -EAGAIN;
+    } else if (const int ret = l2_cache_.get(l2_offset, l2); ret < 0) {
+        return ret;
+    }
     const uint64_t e = load_be64(l2->data() + l2i * 8);
     const uint64_t cs = header_.cluster_size();
     if (e & kFlagCompressed) {
@@ -153,12 +157,15 @@ int Qcow2Driver::lookup(uint64_t guest_cluster, Mapping& m)
     return 0;
 }
 
-int Qcow2Driver::read_backing(uint64_t pos, const IoVector& part)
+int Qcow2Driver::read_backing(uint64_t pos, const IoVector& part, bool nowait)
 {
     const uint64_t n = iov_size(part);
     const uint64_t have = backing_ && pos < backing_->length() ? std::min(n, backing_->length() - pos) : 0;
-    if (have > 0)
-        if (const int ret = backing_->read(pos, iov_slice(part, 0, have)); ret < 0) return ret;
+    if (have > 0) {
+        const IoVector from_backing = iov_slice(part, 0, have);
+        const int ret = nowait ? backing_->try_read_nowait(pos, from_backing) : backing_->read(pos, from_backing);
+        if (ret < 0) return ret;
+    }
     if (have < n) iov_fill_zero(iov_slice(part, have, n - have));
     return 0;
 }
@@ -174,33 +181,45 @@ int Qcow2Driver::read_compressed(const Mapping& m, std::vector<uint8_t>& cluster
     return 0;
 }
 
-int Qcow2Driver::read_cluster_part(uint64_t pos, const Mapping& m, const IoVector& part)
+int Qcow2Driver::read_cluster_part(uint64_t pos, const Mapping& m, const IoVector& part, bool nowait)
 {
     switch (m.kind) {
-    case Mapping::Unallocated: return read_backing(pos, part);
+    case Mapping::Unallocated: return read_backing(pos, part, nowait);
     case Mapping::Zero: iov_fill_zero(part); return 0;
-    case Mapping::Normal: return file_->preadv(m.host + (pos & (header_.cluster_size() - 1)), part);
+    case Mapping::Normal: {
+        const uint64_t at = m.host + (pos & (header_.cluster_size() - 1));
+        return nowait ? file_->preadv_nowait(at, part) : file_->preadv(at, part);
+    }
     case Mapping::Compressed: break;
     }
     return -EIO;  // compressed clusters are read under meta_ (see read())
 }
 
-int Qcow2Driver::read(uint64_t offset, const IoVector& iov)
+int Qcow2Driver::read(uint64_t offset, const IoVector& iov) { return read_clusters(offset, iov, false); }
+
+int Qcow2Driver::try_read_nowait(uint64_t offset, const IoVector& iov) { return read_clusters(offset, iov, true); }
+
+int Qcow2Driver::read_clusters(uint64_t offset, const IoVector& iov, bool nowait)
 {
     const uint64_t total = iov_size(iov), cs = header_.cluster_size();
     if (!range_in_disk(offset, total, length())) return -EINVAL;
     return for_each_cluster_piece(offset, total, cs, [&](uint64_t pos, uint64_t n, uint64_t done) -> int64_t {
         Mapping m;
-        std::unique_lock lk(meta_);
-        if (const int ret = lookup(pos >> header_.cluster_bits, m); ret < 0) return ret;
+        std::unique_lock lk(meta_, std::defer_lock);
+        if (!nowait)
+            lk.lock();
+        else if (!lk.try_lock())
+            return -EAGAIN;  // a worker has it, maybe across metadata I/O
+        if (const int ret = lookup(pos >> header_.cluster_bits, m, nowait); ret < 0) return ret;
         if (m.kind == Mapping::Normal) {
-            const uint64_t run = contiguous_run(pos, n, total - done, m, false);
+            const uint64_t run = contiguous_run(pos, n, total - done, m, false, nowait);
             lk.unlock();  // data clusters stay mapped where they are: no lock for the data I/O
-            const int ret = file_->preadv(m.host + (pos & (cs - 1)), iov_slice(iov, done, run));
+            const int ret = read_cluster_part(pos, m, iov_slice(iov, done, run), nowait);
             return ret < 0 ? ret : static_cast<int64_t>(run);
         }
         const IoVector part = iov_slice(iov, done, n);
         if (m.kind == Mapping::Compressed) {
+            if (nowait) return -EAGAIN;  // inflating is CPU work and a pread under meta_: the pool's
             // Under meta_: a concurrent overwrite frees the compressed sectors once it has remapped.
             std::vector<uint8_t> cluster;
             if (const int ret = read_compressed(m, cluster); ret < 0) return ret;
@@ -208,12 +227,13 @@ int Qcow2Driver::read(uint64_t offset, const IoVector& iov)
             return static_cast<int64_t>(n);
         }
         lk.unlock();
-        const int ret = read_cluster_part(pos, m, part);
+        const int ret = read_cluster_part(pos, m, part, nowait);
         return ret < 0 ? ret : static_cast<int64_t>(n);
     });
 }
 
-uint64_t Qcow2Driver::contiguous_run(uint64_t pos, uint64_t n, uint64_t remaining, const Mapping& first, bool writing)
+uint64_t Qcow2Driver::contiguous_run(uint64_t pos, uint64_t n, uint64_t remaining, const Mapping& first, bool writing,
+                                     bool nowait)
 {
     const uint64_t cs = header_.cluster_size();
     const uint64_t first_cluster_start = pos & ~(cs - 1);
@@ -221,7 +241,7 @@ uint64_t Qcow2Driver::contiguous_run(uint64_t pos, uint64_t n, uint64_t remainin
     while (run < remaining) {
         const uint64_t next_pos = pos + run;  // a cluster start
         Mapping next;
-        if (lookup(next_pos >> header_.cluster_bits, next) < 0) break;  // the next piece reports it
+        if (lookup(next_pos >> header_.cluster_bits, next, nowait) < 0) break;  // the next piece reports it
         if (next.kind != Mapping::Normal || (writing && !next.copied) || next.host != first.host + (next_pos - first_cluster_start))
             break;
         run += std::min(cs, remaining - run);

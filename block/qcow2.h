@@ -47,14 +47,26 @@ public:
     int write_zeroes(uint64_t offset, uint64_t bytes, bool may_unmap) override;
     int discard(uint64_t offset, uint64_t bytes) override;  // as write_zeroes
 
+    // read() when it can be done without blocking: meta_ only by try_lock, L2 tables only from the
+    // cache, data clusters and the backing file through their RWF_NOWAIT reads; zero and
+    // unallocated clusters without a backing file are zero-filled. A compressed cluster is
+    // -EAGAIN (inflating it is the pool's work, under meta_). Writes have no such path: an
+    // allocating write takes meta_ across metadata I/O, and the in-place ones would need
+    // RWF_NOWAIT buffered writes, which this project's hosts (ext4) refuse.
+    int try_read_nowait(uint64_t offset, const IoVector& iov) override;
+
 private:
     struct Mapping;
-    int lookup(uint64_t guest_cluster, Mapping& m);                    // meta_ held
+    // read() and try_read_nowait(): one walk, blocking or not (`nowait`).
+    int read_clusters(uint64_t offset, const IoVector& iov, bool nowait);
+    // meta_ held. With `nowait`, an L2 table that is not cached is -EAGAIN instead of a read.
+    int lookup(uint64_t guest_cluster, Mapping& m, bool nowait = false);
     // Bytes from pos (at most `remaining`) that lie in clusters following `first` in the file
     // (standard, and COPIED when writing): one host I/O serves them all. meta_ held.
-    uint64_t contiguous_run(uint64_t pos, uint64_t n, uint64_t remaining, const Mapping& first, bool writing);
-    int read_cluster_part(uint64_t pos, const Mapping& m, const IoVector& part);
-    int read_backing(uint64_t pos, const IoVector& part);
+    uint64_t contiguous_run(uint64_t pos, uint64_t n, uint64_t remaining, const Mapping& first, bool writing,
+                            bool nowait = false);
+    int read_cluster_part(uint64_t pos, const Mapping& m, const IoVector& part, bool nowait = false);
+    int read_backing(uint64_t pos, const IoVector& part, bool nowait);
     int read_compressed(const Mapping& m, std::vector<uint8_t>& cluster);  // meta_ held
     int allocating_write(uint64_t pos, const IoVector& part, const Mapping& m);  // meta_ held
     int ensure_l2(uint64_t l1_index, uint64_t& l2_offset);             // meta_ held

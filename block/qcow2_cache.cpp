@@ -7,13 +7,18 @@ Qcow2TableCache::Qcow2TableCache(const HostFile& file, uint64_t cluster_size, si
 {
 }
 
+bool Qcow2TableCache::find(uint64_t offset, Table& out)
+{
+    auto it = entries_.find(offset);
+    if (it == entries_.end()) return false;
+    lru_.splice(lru_.begin(), lru_, it->second.pos);
+    out = it->second.table;
+    return true;
+}
+
 int Qcow2TableCache::get(uint64_t offset, Table& out)
 {
-    if (auto it = entries_.find(offset); it != entries_.end()) {
-        lru_.splice(lru_.begin(), lru_, it->second.pos);
-        out = it->second.table;
-        return 0;
-    }
+    if (find(offset, out)) return 0;
     auto t = std::make_shared<std::vector<uint8_t>>(cluster_size_);
     if (const int ret = file_.pread(offset, t->data(), t->size()); ret < 0) return ret;
     insert(offset, t);

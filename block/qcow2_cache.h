@@ -24,6 +24,8 @@ public:
 
     // The cluster at host `offset`, read on a miss. 0 or -errno.
     int get(uint64_t offset, Table& out);
+    // The cluster at host `offset` if it is cached (true), without any I/O.
+    bool find(uint64_t offset, Table& out);
     // Writes a whole new table to the file at `offset`, then caches it. 0 or -errno.
     int create(uint64_t offset, std::vector<uint8_t> content, Table& out);
     // After the caller changed bytes [pos, pos + len) of `table` (cached at `offset`), writes them.
