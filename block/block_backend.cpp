@@ -14,8 +14,8 @@ namespace {
 constexpr unsigned kWorkers = 4;
 }  // namespace
 
-BlockBackend::BlockBackend(std::string id, std::unique_ptr<BlockDriver> driver, AioContext& ctx)
-    : Drainable(std::move(id), ctx), driver_(std::move(driver))
+BlockBackend::BlockBackend(std::string id, std::unique_ptr<BlockDriver> driver, AioContext& ctx, AioMode aio)
+    : Drainable(std::move(id), ctx), driver_(std::move(driver)), aio_(aio)
 {
     if (!driver_) throw std::invalid_argument("BlockBackend '" + drain_name() + "' without a driver");
     pool_ = std::make_unique<ThreadPool>(kWorkers);
@@ -40,54 +40,77 @@ BlockBackend::~BlockBackend()
     pool_.reset();
 }
 
+BlockBackend::Request BlockBackend::data_request(std::function<int(bool nowait)> op, Completion done) const
+{
+    return {std::move(op), std::move(done), aio_ == AioMode::Nowait};
+}
+
 void BlockBackend::read(uint64_t offset, IoVector iov, Completion done)
 {
-    submit({[this, offset, iov = std::move(iov)] { return driver_->read(offset, iov); }, std::move(done)});
+    submit(data_request([this, offset, iov = std::move(iov)](bool nowait) {
+        return nowait ? driver_->try_read_nowait(offset, iov) : driver_->read(offset, iov);
+    }, std::move(done)));
 }
 
 void BlockBackend::write(uint64_t offset, IoVector iov, Completion done)
 {
-    submit({[this, offset, iov = std::move(iov)] { return driver_->write(offset, iov); }, std::move(done)});
+    submit(data_request([this, offset, iov = std::move(iov)](bool nowait) {
+        return nowait ? driver_->try_write_nowait(offset, iov) : driver_->write(offset, iov);
+    }, std::move(done)));
 }
 
 void BlockBackend::flush(Completion done)
 {
-    submit({[this] { return driver_->flush(); }, std::move(done)});
+    submit({[this](bool) { return driver_->flush(); }, std::move(done)});
 }
 
 void BlockBackend::write_zeroes(uint64_t offset, uint64_t bytes, bool may_unmap, Completion done)
 {
-    submit({[this, offset, bytes, may_unmap] { return driver_->write_zeroes(offset, bytes, may_unmap); },
+    submit({[this, offset, bytes, may_unmap](bool) { return driver_->write_zeroes(offset, bytes, may_unmap); },
             std::move(done)});
 }
 
 void BlockBackend::discard(uint64_t offset, uint64_t bytes, Completion done)
 {
-    submit({[this, offset, bytes] { return driver_->discard(offset, bytes); }, std::move(done)});
+    submit({[this, offset, bytes](bool) { return driver_->discard(offset, bytes); }, std::move(done)});
 }
 
 void BlockBackend::submit(Request r)
 {
-    std::lock_guard lk(m_);
-    if (closing_) return;
-    if (quiesced()) {
-        queued_.push_back(std::move(r));
-        return;
+    {
+        std::lock_guard lk(m_);
+        if (closing_) return;
+        if (quiesced()) {
+            queued_.push_back(std::move(r));
+            return;
+        }
+        inc_in_flight();  // under m_, so a drain that began meanwhile sees it (Drainable's protocol)
     }
-    start(std::move(r));
+    // In flight from here on, whichever way it completes: a drain waits for it. The inline attempt
+    // runs outside m_ (it makes a system call); it never blocks.
+    if (r.try_inline) {
+        if (r.op(true) == 0) {
+            nowait_completed_.fetch_add(1, std::memory_order_relaxed);
+            complete(std::move(r.done), 0);
+            return;
+        }
+        nowait_fallbacks_.fetch_add(1, std::memory_order_relaxed);  // the worker redoes all of it
+    }
+    run_on_workers(std::move(r));
 }
 
-void BlockBackend::start(Request r)
+void BlockBackend::run_on_workers(Request r)
 {
-    inc_in_flight();  // under m_, so a drain that began meanwhile sees it (Drainable's protocol)
-    pool_->submit([this, r = std::move(r)] {
-        const int ret = r.op();
-        // In flight until `done` has run, so a drain (and thus a context move) waits for it: the
-        // context read here is the one `done` runs in.
-        aio_context().schedule_oneshot([this, done = r.done, ret] {
-            if (done) done(ret);
-            dec_in_flight();
-        });
+    pool_->submit([this, r = std::move(r)]() mutable { complete(std::move(r.done), r.op(false)); });
+}
+
+void BlockBackend::complete(Completion done, int ret)
+{
+    // In flight until `done` has run, so a drain (and thus a context move) waits for it: the
+    // context read here is the one `done` runs in.
+    aio_context().schedule_oneshot([this, done = std::move(done), ret] {
+        if (done) done(ret);
+        dec_in_flight();
     });
 }
 
@@ -100,8 +123,11 @@ void BlockBackend::on_drained_end()
 {
     std::lock_guard lk(m_);
     if (closing_) return;
+    // Straight to the workers, without an inline attempt: a rare path, and the attempt's system
+    // calls would run under m_.
     while (!queued_.empty()) {
-        start(std::move(queued_.front()));
+        inc_in_flight();
+        run_on_workers(std::move(queued_.front()));
         queued_.pop_front();
     }
 }

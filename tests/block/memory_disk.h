@@ -1,8 +1,12 @@
 // MemoryDisk: an in-memory BlockDriver for tests of what sits above the driver (BlockBackend,
 // virtio-blk). Every call first passes a Gate, which a test closes to hold requests in flight.
-// Header-only; needs only locklab_block_formats (io_vector).
+// Its non-blocking variants (try_read_nowait/try_write_nowait) do the transfer while the gate is
+// open and are -EAGAIN while it is closed, as a page cache hit or miss would; a test can make them
+// refuse, always fail, or fail after moving half of the transfer (set_nowait). Header-only; needs
+// only locklab_block_formats (io_vector).
 #pragma once
 
+#include <atomic>
 #include <cerrno>
 #include <condition_variable>
 #include <cstring>
@@ -43,12 +47,25 @@ public:
         std::lock_guard lk(m_);
         return waiting_;
     }
+    bool is_open()
+    {
+        std::lock_guard lk(m_);
+        return open_;
+    }
 
 private:
     std::mutex m_;
     std::condition_variable cv_;
     bool open_;             // protected by m_
     unsigned waiting_ = 0;  // protected by m_
+};
+
+// How MemoryDisk's non-blocking variants behave.
+enum class MemoryNowait {
+    Works,        // transfer while the gate is open, -EAGAIN while it is closed (the default)
+    Unsupported,  // -ENOTSUP, as BlockDriver's default
+    Again,        // always -EAGAIN, having moved nothing
+    Partial,      // move the first half of the transfer, then -EAGAIN (a short RWF_NOWAIT call)
 };
 
 // Counts flushes; optionally read-only, and with or without discard/write-zeroes (`zeroing`).
@@ -85,6 +102,19 @@ public:
         ++flushes_;
         return 0;
     }
+    int try_read_nowait(uint64_t offset, const IoVector& iov) override
+    {
+        return try_nowait(offset, iov, [this](uint64_t off, const IoVector& part) {
+            iov_from_buffer(part, bytes_.data() + off);
+        });
+    }
+    int try_write_nowait(uint64_t offset, const IoVector& iov) override
+    {
+        if (read_only_) return -EROFS;
+        return try_nowait(offset, iov, [this](uint64_t off, const IoVector& part) {
+            iov_to_buffer(part, bytes_.data() + off);
+        });
+    }
     int write_zeroes(uint64_t offset, uint64_t bytes, bool) override { return zero(offset, bytes); }
     int discard(uint64_t offset, uint64_t bytes) override { return zero(offset, bytes); }
 
@@ -103,10 +133,31 @@ public:
         std::lock_guard lk(m_);
         return flushes_;
     }
+    void set_nowait(MemoryNowait m) { nowait_.store(m); }
+    unsigned nowait_tries() const { return nowait_tries_.load(); }  // calls of the try_*_nowait variants
 
     Gate gate;  // thread-safe
 
 private:
+    // move(offset, part) copies under m_.
+    template <class Move>
+    int try_nowait(uint64_t offset, const IoVector& iov, Move move)
+    {
+        ++nowait_tries_;
+        const MemoryNowait mode = nowait_.load();
+        if (mode == MemoryNowait::Unsupported) return -ENOTSUP;
+        if (mode == MemoryNowait::Again || !gate.is_open()) return -EAGAIN;
+        std::lock_guard lk(m_);
+        const uint64_t n = iov_size(iov);
+        if (!range_in_disk(offset, n, length())) return -EINVAL;
+        if (mode == MemoryNowait::Partial) {
+            move(offset, iov_slice(iov, 0, n / 2));
+            return -EAGAIN;
+        }
+        move(offset, iov);
+        return 0;
+    }
+
     int zero(uint64_t offset, uint64_t bytes)
     {
         if (!zeroing_) return -ENOTSUP;
@@ -122,6 +173,8 @@ private:
     int flushes_ = 0;             // protected by m_
     const bool read_only_;        // immutable
     const bool zeroing_;          // immutable
+    std::atomic<MemoryNowait> nowait_{MemoryNowait::Works};  // atomic; set by the test
+    std::atomic<unsigned> nowait_tries_{0};                  // atomic
 };
 
 }  // namespace locklab::test

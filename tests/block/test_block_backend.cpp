@@ -11,11 +11,13 @@
 #include "block/io_vector.h"
 #include "loop/iothread.h"
 #include "loop/main_loop.h"
+#include "completions.h"
 #include "memory_disk.h"
 #include "tests/loop/test_util.h"
 
 using namespace locklab;
 using namespace std::chrono_literals;
+using test::Completions;
 using test::Gate;
 using test::MemoryDisk;
 
@@ -29,31 +31,6 @@ std::thread open_later(Gate& gate, std::chrono::milliseconds delay)
         gate.open();
     });
 }
-
-// Records, per completed request, its result and the thread it completed in.
-struct Completions {
-    std::mutex m;
-    std::vector<int> results;                   // protected by m
-    std::vector<std::thread::id> threads;       // protected by m
-    BlockBackend::Completion make()
-    {
-        return [this](int ret) {
-            std::lock_guard lk(m);
-            results.push_back(ret);
-            threads.push_back(std::this_thread::get_id());
-        };
-    }
-    size_t count()
-    {
-        std::lock_guard lk(m);
-        return results.size();
-    }
-    size_t count_in(std::thread::id t)
-    {
-        std::lock_guard lk(m);
-        return static_cast<size_t>(std::count(threads.begin(), threads.end(), t));
-    }
-};
 
 }  // namespace
 
