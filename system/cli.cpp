@@ -148,9 +148,16 @@ void add_drive(const std::string& text, MachineConfig& cfg, std::map<std::string
                                      "image file, a guest flush makes them durable)", option, cache));
     if (const std::string media = o.take("media", "disk"); media != "disk")
         throw UsageError(fmt::format("{}: media={} is not supported (only disk)", option, media));
+    const std::string aio = o.take("aio", aio_mode_name(AioMode::Nowait));
+    if (const auto mode = parse_aio_mode(aio))
+        d.aio = *mode;
+    else
+        throw UsageError(fmt::format("{}: aio={} is not supported (threads: every read and write on the worker "
+                                     "threads, as QEMU's aio=threads; nowait, the default: tried first without "
+                                     "blocking in the device's event loop, the workers otherwise)", option, aio));
     if (!o.props.empty())
         throw UsageError(fmt::format("{}: property '{}' is not supported (file, if, format, id, readonly, cache, "
-                                     "media)", option, o.props.begin()->first));
+                                     "media, aio)", option, o.props.begin()->first));
     if (iface == "virtio") virtio_devices.push_back(fmt::format("{},drive={}", kVirtioBlkType, d.id));
     cfg.drives.push_back(std::move(d));
 }
@@ -286,12 +293,15 @@ CliResult parse_command_line(const std::vector<std::string>& raw_args)
         a->add_option("-d", debug, "Trace items, comma separated: in_asm (decoded blocks), exec (every instruction), "
                       "out_asm (JIT host code), tb_stats (one line per JIT block)");
         a->add_option("-D", cfg.log_file, "Write traces to this file instead of stderr");
-        a->add_flag("--stats", cfg.stats, "At exit print per-hart retired instructions and wall time (JSON, stderr)");
+        a->add_flag("--stats", cfg.stats, "At exit print per-hart retired instructions, wall time and per-drive counts of the aio=nowait fast path (JSON, stderr)");
         a->add_option("--object", objects, "iothread,id=ID: an IOThread devices can be placed in (QEMU -object)")
             ->allow_extra_args(false);
         a->add_option("--drive", drives,
-                      "file=IMG,if=none|virtio,format=raw|qcow2,id=ID[,readonly=on|off][,cache=writeback]: a disk "
-                      "image for a virtio-blk-device (if=virtio adds one in the next free slot)")
+                      "file=IMG,if=none|virtio,format=raw|qcow2,id=ID[,readonly=on|off][,cache=writeback]"
+                      "[,aio=nowait|threads]: a disk image for a virtio-blk-device (if=virtio adds one in the next "
+                      "free slot). aio=nowait (default): reads and writes are first tried in the device's event loop "
+                      "with non-blocking host I/O (RWF_NOWAIT: page-cache hits), then on worker threads; "
+                      "aio=threads: always on worker threads, as QEMU's aio=threads")
             ->allow_extra_args(false);
         a->add_option("--global", globals, "virtio-mmio.force-legacy=true|false: virtio-mmio register layout "
                                            "version 1 (legacy, QEMU's default) or 2 (modern)")

@@ -18,14 +18,14 @@ DriveRegistry::DriveRegistry(const std::vector<DriveConfig>& drives, AioContext&
                        "locklab: warning: -drive id={}: no format= given, the image was probed as {}; give "
                        "format={} to be sure a guest cannot change what the image is taken for\n",
                        d.id, driver->format_name(), driver->format_name());
-        insert(d.id, std::move(driver));
+        insert(d.id, std::move(driver), d.aio);
     }
 }
 
-void DriveRegistry::insert(const std::string& id, std::unique_ptr<BlockDriver> driver)
+void DriveRegistry::insert(const std::string& id, std::unique_ptr<BlockDriver> driver, AioMode aio)
 {
     if (drives_.contains(id)) throw DriveError(fmt::format("-drive id={}: the id is used twice", id));
-    drives_.emplace(id, Drive{std::make_shared<BlockBackend>(id, std::move(driver), main_ctx_), {}});
+    drives_.emplace(id, Drive{std::make_shared<BlockBackend>(id, std::move(driver), main_ctx_, aio), {}});
 }
 
 DriveRegistry::~DriveRegistry() = default;

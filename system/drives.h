@@ -33,7 +33,7 @@ public:
     DriveRegistry(const std::vector<DriveConfig>& drives, AioContext& main_ctx);
     // Adds drive `id` on an already opened driver (tests; a later blockdev-add). Throws DriveError
     // if the id is taken.
-    void insert(const std::string& id, std::unique_ptr<BlockDriver> driver);
+    void insert(const std::string& id, std::unique_ptr<BlockDriver> driver, AioMode aio = AioMode::Nowait);
     ~DriveRegistry();  // lets go of them (a backend closes, drained, with its last user)
     DriveRegistry(const DriveRegistry&) = delete;
     DriveRegistry& operator=(const DriveRegistry&) = delete;

@@ -344,7 +344,15 @@ void Machine::print_stats(double wall_seconds) const
     std::string harts;
     for (const auto& h : harts_)
         harts += fmt::format("{}{{\"hart\":{},\"instret\":{}}}", harts.empty() ? "" : ",", h->hartid, h->instret);
-    fmt::print(stderr, "locklab-stats: {{\"harts\":[{}],\"wall_seconds\":{:.6f}}}\n", harts, wall_seconds);
+    std::string drives;  // how many reads and writes the inline fast path served (block/aio_mode.h)
+    for (const std::string& id : drives_->ids()) {
+        const BlockBackend& b = *drives_->find(id);
+        drives += fmt::format("{}{{\"id\":\"{}\",\"aio\":\"{}\",\"nowait_completed\":{},\"nowait_fallbacks\":{}}}",
+                              drives.empty() ? "" : ",", id, aio_mode_name(b.aio_mode()), b.nowait_completed(),
+                              b.nowait_fallbacks());
+    }
+    fmt::print(stderr, "locklab-stats: {{\"harts\":[{}],\"drives\":[{}],\"wall_seconds\":{:.6f}}}\n", harts, drives,
+               wall_seconds);
 }
 
 }  // namespace locklab

@@ -6,17 +6,20 @@
 #include <utility>
 #include <vector>
 
+#include "block/aio_mode.h"
 #include "locking/lock_instrumentation.h"
 
 namespace locklab {
 
-// -drive file=PATH,if=none|virtio,format=raw|qcow2,id=ID[,readonly=on|off][,cache=writeback]: an
-// image opened at start-up (system/drives.h) under its id, for a virtio-blk-device to use.
+// -drive file=PATH,if=none|virtio,format=raw|qcow2,id=ID[,readonly=on|off][,cache=writeback]
+// [,aio=threads|nowait]: an image opened at start-up (system/drives.h) under its id, for a
+// virtio-blk-device to use.
 struct DriveConfig {
     std::string id;
     std::string file;
     std::string format;      // "raw", "qcow2", or empty: probed at open (QEMU warns the same way)
     bool read_only = false;
+    AioMode aio = AioMode::Nowait;  // block/aio_mode.h
 };
 
 enum class Accel {

@@ -100,6 +100,16 @@ TEST_CASE("a doubled comma in a -drive value is a comma of the file name", "[sys
     CHECK(cfg.drives[0].file == "my,disk.img");
 }
 
+TEST_CASE("-drive aio=threads puts every request on the worker threads; aio=nowait, the default, tries inline first",
+          "[system][cli][virtio]")
+{
+    CHECK(accepted({"-drive", "file=a.img,format=raw,id=d0"}).drives.at(0).aio == AioMode::Nowait);
+    CHECK(accepted({"-drive", "file=a.img,format=raw,id=d0,aio=nowait"}).drives.at(0).aio == AioMode::Nowait);
+    CHECK(accepted({"-drive", "file=a.img,format=raw,id=d0,aio=threads"}).drives.at(0).aio == AioMode::Threads);
+    CHECK_THAT(refusal({"-drive", "file=a.img,aio=native,id=d0"}),
+               Catch::Contains("aio=native is not supported (threads: every read and write on the worker threads"));
+}
+
 TEST_CASE("the -global virtio-mmio.force-legacy option chooses the virtio-mmio register layout", "[system][cli][virtio]")
 {
     CHECK_FALSE(accepted({"-global", "virtio-mmio.force-legacy=false"}).virtio_force_legacy);
@@ -116,7 +126,8 @@ TEST_CASE("a -drive locklab cannot honour is refused by name", "[system][cli][vi
     CHECK_THAT(refusal({"-drive", "file=a.img,if=ide,id=d0"}), Catch::Contains("if=ide is not supported"));
     CHECK_THAT(refusal({"-drive", "file=a.img,cache=none,id=d0"}), Catch::Contains("cache=none is not supported"));
     CHECK_THAT(refusal({"-drive", "file=a.img,media=cdrom,id=d0"}), Catch::Contains("media=cdrom is not supported"));
-    CHECK_THAT(refusal({"-drive", "file=a.img,aio=io_uring,id=d0"}), Catch::Contains("property 'aio' is not supported"));
+    CHECK_THAT(refusal({"-drive", "file=a.img,aio=io_uring,id=d0"}), Catch::Contains("aio=io_uring is not supported"));
+    CHECK_THAT(refusal({"-drive", "file=a.img,discard=unmap,id=d0"}), Catch::Contains("property 'discard' is not supported"));
     CHECK_THAT(refusal({"-drive", "file=a.img,readonly=perhaps,id=d0"}), Catch::Contains("readonly=perhaps: expected on or off"));
     CHECK_THAT(refusal({"-drive", "file=a.img,id=0d"}), Catch::Contains("id '0d' is not well formed"));
     CHECK_THAT(refusal({"-drive", "file=a.img,id=d0", "-drive", "file=b.img,id=d0"}),

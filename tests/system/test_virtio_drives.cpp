@@ -33,14 +33,17 @@ MachineConfig machine_without_guest()
 
 }  // namespace
 
-TEST_CASE("drives open at start-up with the format asked for, or probed", "[system][virtio][drives]")
+TEST_CASE("drives open at start-up with the format and aio mode asked for, or probed", "[system][virtio][drives]")
 {
     TempFile img;
     make_raw(img.path(), 64 * 512);
-    DriveRegistry drives({{"d0", img.path(), "raw", true}, {"d1", img.path(), "", false}}, main_context());
+    DriveRegistry drives({{"d0", img.path(), "raw", true}, {"d1", img.path(), "", false, AioMode::Threads}},
+                         main_context());
     CHECK(drives.ids() == std::vector<std::string>{"d0", "d1"});
     REQUIRE(drives.find("d0"));
     CHECK(drives.find("d0")->driver().read_only());
+    CHECK(drives.find("d0")->aio_mode() == AioMode::Nowait);  // -drive aio=, the default
+    CHECK(drives.find("d1")->aio_mode() == AioMode::Threads);
     CHECK(drives.find("d0")->length() == 64 * 512);
     CHECK(std::string(drives.find("d1")->driver().format_name()) == "raw");  // probed: no qcow2 magic
     CHECK(drives.find("d9") == nullptr);
