@@ -16,6 +16,13 @@
 // the vCPUs' fences left there). That is coarser than the real rule (the device acquires every
 // FENCE made so far, not only those before the index it read): it can hide a race, never invent
 // one. Outside TSan builds guest_ram_acquire() and guest_ram_release() cost nothing.
+//
+// Every FENCE counts, whatever sets it names (tests/cpu/test_fence_dma.cpp). A guest that goes from
+// the index to the buffers with no FENCE at all is reported, and rightly: RVWMO does not order its
+// buffer loads after the index load (U-Boot 2023.01's virtio driver, tests/guests/README.md). Its
+// later stores to those buffers are reported too, although RVWMO orders them (by the control
+// dependency on the index, which this model cannot express: the one place it is stricter than
+// RVWMO); a driver with the read barrier it needs anyway is clean.
 #pragma once
 
 #include <atomic>

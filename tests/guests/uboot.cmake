@@ -5,11 +5,16 @@
 #
 #   guest.uboot.<format>.<transport>.<placement>   locklab (mainloop, iothread)
 #   guest.uboot.<format>.<transport>.qemu          qemu-system-riscv64 (main loop)
-# Not in the tsan preset (label uboot excluded there): under TSan, U-Boot's reads of buffers the
-# device has written (the request status, reused stack buffers) are reported as races with the
-# device's DMA, which our own driver's accesses are not (memory/guest_ram_order.h pairs a guest
-# FENCE with the device's release). Either U-Boot orders those reads without a FENCE our model
-# sees, or the model misses a pairing: open, see the issue 5 note of session 4.
+# Not in the tsan preset (label uboot excluded there), because of a U-Boot bug that TSan sees:
+# U-Boot 2023.01 defines virtio_rmb() as an empty function (include/virtio_ring.h:310-325), so
+# virtqueue_get_buf() (drivers/virtio/virtio_ring.c:179-189) reads used->idx and then goes on to
+# the buffers with no FENCE: virtio_blk_do_req() reads the status byte (virtio_blk.c:52-55) and
+# blkcache_fill() copies the data just read (blkcache.c:141). RVWMO does not order those loads
+# after the used->idx load, so real hardware may read stale data; QEMU and locklab run guest loads
+# in order (x86 hosts), so it works there, but a FENCE is what pairs the guest with a device's
+# guest_ram_release() (memory/guest_ram_order.h), so TSan reports 2-4 races per boot. Built from
+# Debian's source with virtio_rmb() as Linux's `fence r,r`, the same U-Boot is TSan-clean in all 8
+# configurations. Evidence and the reports: tests/guests/README.md, "U-Boot under TSan".
 set(LOCKLAB_UBOOT /usr/lib/u-boot/qemu-riscv64/uboot.elf CACHE FILEPATH "U-Boot for qemu-riscv64 (M-mode ELF)")
 find_program(LOCKLAB_MKIMAGE mkimage)
 find_program(LOCKLAB_MFORMAT mformat)
