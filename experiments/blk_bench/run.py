@@ -69,6 +69,9 @@ def parse_args():
                    help="what locklab's hammer harts hit (QEMU: always the UART)")
     p.add_argument("--hammer-lock", choices=("bql", "own"), default="bql",
                    help="whether locklab's hammered device takes the BQL (default, as in QEMU) or its own lock")
+    p.add_argument("--locklab-aio", choices=("nowait", "threads"), default="nowait",
+                   help="locklab's -drive aio= (nowait, the default: reads from the page cache inline in the "
+                        "device's event loop; threads: every request on the worker pool, as QEMU's default aio=threads)")
     p.add_argument("--timeout", type=float, default=300, help="seconds per run")
     a = p.parse_args()
     a.runs = a.runs or (1 if a.quick else 3)
@@ -100,6 +103,8 @@ def command(args, emulator, placement, fmt, elf, image):
         for h in range(1, args.smp):
             cmd += ["-device", f"mmio-scratch,id=s{h},slot={h}"]
     if emulator == "locklab":
+        drive = cmd.index("-drive") + 1
+        cmd[drive] += f",aio={args.locklab_aio}"
         model = "global" if args.hammer_lock == "bql" else "per-device"
         cmd += ["--device-lock", f"{HAMMER_LOCK_CLASS[args.hammer]}={model}"]
     return cmd
@@ -166,7 +171,8 @@ def ratio(a, b):
 
 def summary(args, med, failures, load_before):
     L = [f"# Block benchmark, {datetime.datetime.now():%Y-%m-%d %H:%M}", "",
-         f"locklab `{args.locklab}`, QEMU `{args.qemu or '(not run)'}`; "
+         f"locklab `{args.locklab}` (-drive aio={args.locklab_aio}), QEMU `{args.qemu or '(not run)'}` (its default, "
+         f"aio=threads); "
          f"{'quick' if args.quick else 'full'} run: {args.runs} run(s) per configuration (medians), "
          f"{args.size_mb} MiB image (raw, and the same contents as a fully allocated qcow2), -smp {args.smp}: hart 0 "
          f"does the I/O (interrupt-driven, event-idx, indirect descriptors, modern virtio-mmio), harts 1..{args.smp - 1} "
