@@ -53,22 +53,26 @@ uint64_t helper_store(Hart* h, uint64_t va, uint64_t size, uint64_t value)
     return std::exchange(h->tlb->code_written, false) ? kStoreChangedCode : kStoreDone;
 }
 
-// Guest registers that live in host registers across blocks (a fixed mapping, as in rv8 and the
-// fastest RISC-V JITs): GCC allocates a5, a4, a3, ... first, so they carry most loop state, and sp
-// is the base of every stack access. Loaded by the trampoline, stored by its epilogue, and around
-// every helper that reads or writes h.x; blocks never write them back. The caller-saved ones are
-// also kept across the slow-path and next() calls.
+// Guest registers that live in host registers across blocks (PinnedRegs: a fixed mapping for all
+// blocks, as in rv8 and the fastest RISC-V JITs, chosen by the engine from a profile). Loaded by the
+// trampoline, stored by its epilogue, and around every helper that reads or writes h.x; blocks never
+// write them back. The caller-saved ones are also kept across the slow-path and next() calls.
 struct Pinned {
     Temp guest;
     int host;
 };
-constexpr std::array<Pinned, 6> kPinned = {{{15, Operand::R13},
-                                            {14, Operand::R14},
-                                            {13, Operand::R15},
-                                            {12, Operand::R9},
-                                            {10, Operand::R10},
-                                            {2, Operand::R11}}};
+constexpr std::array<int, PinnedRegs::kCount> kPinnedHost = {Operand::R13, Operand::R14, Operand::R15,
+                                                             Operand::R9,  Operand::R10, Operand::R11};
 constexpr bool is_caller_saved(int host) { return host < Operand::R12; }
+std::array<Pinned, PinnedRegs::kCount> pinned_list(const PinnedRegs& p)
+{
+    std::array<Pinned, PinnedRegs::kCount> out{};
+    for (size_t k = 0; k < PinnedRegs::kCount; ++k) {
+        if (p.guest[k] == 0 || p.guest[k] >= kGuestRegs) throw std::logic_error("jit: bad pinned register");
+        out[k] = {Temp(p.guest[k]), kPinnedHost[k]};
+    }
+    return out;
+}
 // The allocator's pool for everything else (caller-saved: saved around slow-path calls). Three
 // are enough: no IR operation needs more than three registers at once (the frontend keeps at most
 // two locals live across an operation).
@@ -78,12 +82,15 @@ constexpr std::array<int, 3> kPool = {Operand::RSI, Operand::RDI, Operand::R8};
 constexpr int kFrameBase = 0;
 constexpr int kFrameBytes = 8;  // with six pushes and the return address: rsp stays 16-aligned
 
-// Guest register -> pinned host register, or -1.
-constexpr std::array<int8_t, kGuestRegs> kPinnedHost = [] {
-    std::array<int8_t, kGuestRegs> m{};
-    m.fill(-1);
-    for (const Pinned& p : kPinned) m[p.guest] = int8_t(p.host);
-    return m;
+// Byte offsets of the TranslationBlock fields the inline indirect-jump lookup reads (not a
+// standard-layout type: measured on an instance).
+struct TbLayout {
+    int32_t pc, pa, code;
+};
+const TbLayout kTbLayout = [] {
+    TranslationBlock tb;
+    auto off = [&](const void* f) { return int32_t(static_cast<const char*>(f) - reinterpret_cast<const char*>(&tb)); };
+    return TbLayout{off(&tb.pc), off(&tb.pa), off(&tb.code)};
 }();
 
 bool fits32(uint64_t v) { return int64_t(v) == int64_t(int32_t(uint32_t(v))); }
@@ -92,9 +99,14 @@ class Compiler : public CodeGenerator {
 public:
     Compiler(const IrBlock& b, TranslationBlock& tb, CodeBuffer& buf, const HartLayout& l, const Trampoline& t)
         : CodeGenerator(buf.room(), buf.cursor()), b_(b), tb_(tb), l_(l), t_(t), home_(b.next_temp, -1),
-          last_use_(b.next_temp, 0)
+          last_use_(b.next_temp, 0), fixed_(pinned_list(t.pinned))
     {
-        for (const Pinned& p : kPinned) home_[p.guest] = int8_t(p.host);
+        fixed_host_.fill(-1);
+        for (const Pinned& p : fixed_) {
+            if (fixed_host_[p.guest] >= 0) throw std::logic_error("jit: a guest register pinned twice");
+            fixed_host_[p.guest] = int8_t(p.host);
+            home_[p.guest] = int8_t(p.host);
+        }
         for (uint32_t k = 0; k < b.ops.size(); ++k) {
             const IrInsn& i = b.ops[k];
             if (i.a.is_temp()) last_use_[i.a.temp] = k;
@@ -178,18 +190,18 @@ private:
         pinned_[idx] = true;
         return Reg64(idx);
     }
-    static bool is_pinned(Temp t) { return is_global(t) && kPinnedHost[t] >= 0; }
+    bool is_pinned(Temp t) const { return is_global(t) && fixed_host_[t] >= 0; }
     // h.x gets (or gives) the pinned registers' values, around helpers that read or write h.x.
     void store_pinned(bool caller_saved_only = false)
     {
-        for (const Pinned& p : kPinned)
+        for (const Pinned& p : fixed_)
             if (!caller_saved_only || is_caller_saved(p.host)) mov(guest_slot(p.guest), Reg64(p.host));
     }
     // After a call: the caller-saved pinned registers back from h.x, and `also` (a guest register
     // the call wrote) if it is pinned. Moves only: the flags of the call's result test survive.
     void load_pinned_after_call(Temp also = kNoTemp)
     {
-        for (const Pinned& p : kPinned)
+        for (const Pinned& p : fixed_)
             if (is_caller_saved(p.host) || p.guest == also) mov(Reg64(p.host), guest_slot(p.guest));
     }
     // h.instret made current for guest instruction `index` of the block (the ones before it retired).
@@ -230,7 +242,7 @@ private:
         std::vector<int> out;
         for (int idx : kPool)
             if (regs_[idx].holder != kNoTemp) out.push_back(idx);
-        for (const Pinned& p : kPinned)
+        for (const Pinned& p : fixed_)
             if (is_caller_saved(p.host)) out.push_back(p.host);
         return out;
     }
@@ -271,11 +283,11 @@ private:
     {
         if (n) add(rbx, int(n));
     }
-    // The block's instructions retired: count them; once the budget is used up (rbx no longer
-    // negative) continue at `leave` instead.
-    void retire(Label& leave)
+    // The first n guest instructions of the block retired: count them; once the budget is used up
+    // (rbx no longer negative) continue at `leave` instead.
+    void retire(uint64_t n, Label& leave)
     {
-        add_instret(retired());
+        add_instret(n);
         jns(leave, T_NEAR);
     }
     // A stub leaving for the run loop at guest pc `pc` (budget used up, exit request).
@@ -333,14 +345,62 @@ private:
     }
     // A direct exit: a patchable jmp (initially to the next instruction), then the lookup helper,
     // which may chain this slot, and the way back to the run loop if it finds nothing.
-    void direct_exit(unsigned slot, uint64_t target)
+    void direct_exit(uint64_t target)
     {
+        const unsigned slot = new_exit();
         db(0xE9);
         dd(0);
         tb_.jmp_site[slot] = uint32_t(getSize() - 4);
+        tb_.jmp_reset[slot] = uint32_t(getSize());
+        lookup_exit(slot, target);
+    }
+    // The unchained side of direct exit `slot`: h.pc = target, then the lookup (which may chain it).
+    void lookup_exit(unsigned slot, uint64_t target)
+    {
         tb_.jmp_target[slot] = target;
         set_pc(target);
         continue_at_next(reinterpret_cast<uintptr_t>(&tb_) | slot);
+    }
+    // An indirect jump's target (rcx, = h.pc) looked up without a call: the checks of NextFn for
+    // from = 0 (the target block's entry checks exit requests), falling through to the call when
+    // any fails. Only at a block's end: the pool registers are scratch here (written back already).
+    void inline_lookup()
+    {
+        const IndirectLookup& lk = t_.lookup;
+        if (!lk.flush_pending) return;
+        Label& miss = labels_.emplace_back();
+        mov(rax, reinterpret_cast<uintptr_t>(lk.flush_pending));
+        cmp(byte[rax], 0);
+        jne(miss, T_NEAR);
+        mov(rax, reinterpret_cast<uintptr_t>(lk.fetch_table));
+        mov(rax, qword[rax]);  // the current fetch context's TlbTable
+        mov(edx, ecx);
+        shr(edx, kPageBits);
+        and_(edx, int32_t(kTlbEntries - 1));
+        mov(esi, edx);
+        shl(esi, kTlbShift);
+        mov(rdi, qword[rax + rsi + 8 * int(AccessType::Fetch)]);  // the fetch tag
+        test(edi, int32_t(kTlbEmpty | kTlbMmio));
+        jnz(miss, T_NEAR);
+        xor_(rdi, rcx);
+        test(rdi, int32_t(uint32_t(kPageMask)));  // sign-extended: every bit above the offset
+        jnz(miss, T_NEAR);
+        mov(rdi, qword[rax + rdx * 8 + int32_t(offsetof(TlbTable, pa_addend))]);
+        add(rdi, rcx);  // the target's physical address
+        mov(esi, ecx);
+        shr(esi, 1);
+        and_(esi, int32_t(TbCache::kJumpCache - 1));
+        static_assert(TbCache::kJumpCache - 1 <= 0x7fffffff);
+        mov(rax, reinterpret_cast<uintptr_t>(lk.jump_cache));
+        mov(rax, qword[rax + rsi * 8]);
+        test(rax, rax);
+        jz(miss, T_NEAR);
+        cmp(rcx, qword[rax + kTbLayout.pc]);
+        jne(miss, T_NEAR);
+        cmp(rdi, qword[rax + kTbLayout.pa]);
+        jne(miss, T_NEAR);
+        jmp(qword[rax + kTbLayout.code]);
+        L(miss);
     }
     // With h.pc current: jump to the block the helper finds, or leave.
     void continue_at_next(uint64_t from)
@@ -357,7 +417,15 @@ private:
         L(none);
         to_epilogue(kExitLookup);
     }
-    uint64_t retired() const { return b_.guest.size(); }
+    // Guest instructions retired on the way out through terminator or side exit `i`: it and the
+    // ones before it (a superblock's not-taken side exits included; anything after a side exit
+    // folded into a jump is unreachable).
+    static uint64_t retired(const IrInsn& i) { return uint64_t(i.guest_index) + 1; }
+    unsigned new_exit()
+    {
+        if (tb_.exits == kMaxExits) throw std::logic_error("jit: too many direct exits in one block");
+        return tb_.exits++;
+    }
 
     // ---------------- operations ----------------
     void op(const IrInsn& i)
@@ -377,6 +445,7 @@ private:
             binop(i);
             break;
         case IrOp::Shl: case IrOp::Shr: case IrOp::Sar: shift(i); break;
+        case IrOp::Div: case IrOp::DivU: case IrOp::Rem: case IrOp::RemU: divide(i); break;
         case IrOp::Ext32s: case IrOp::Ext32u: {
             const Reg64 ra = in_reg(i.a, rax);
             const Reg64 rd = def(i.dst);
@@ -398,9 +467,10 @@ private:
         case IrOp::Call: helper_call(i); break;
         case IrOp::GotoTb:
             sync_all();
-            retire(leave_at(i.target));
-            direct_exit(0, i.target);
+            retire(retired(i), leave_at(i.target));
+            direct_exit(i.target);
             break;
+        case IrOp::ExitIf: side_exit(i); break;
         case IrOp::Branch: {
             const Reg64 ra = in_reg(i.a, rax);
             const Reg64 rb = i.b.is_temp() ? get(i.b.temp) : rdx;
@@ -415,25 +485,31 @@ private:
                 set_pc(fall_pc);
                 to_epilogue(kExitLookup);
             });
-            retire(budget);
+            retire(retired(i), budget);
             compare(ra, i.b, rb);
+            // The taken side is a patchable jcc: chained, it goes straight to the target's code.
             Label& taken = labels_.emplace_back();
             jcc(i.cond, taken);
-            direct_exit(0, i.fallthrough);
+            const unsigned taken_slot = new_exit();
+            tb_.jmp_site[taken_slot] = uint32_t(getSize() - 4);
+            direct_exit(i.fallthrough);
             L(taken);
-            direct_exit(1, i.target);
+            tb_.jmp_reset[taken_slot] = uint32_t(getSize());
+            lookup_exit(taken_slot, i.target);
             break;
         }
         case IrOp::JumpIndirect: {
             const Reg64 ra = in_reg(i.a, rax);
             mov(qword[rbp + l_.pc], ra);
+            mov(rcx, ra);
             sync_all();
             Label& budget = labels_.emplace_back();
             stubs_.push_back([this, &budget] {
                 L(budget);
                 to_epilogue(kExitLookup);
             });
-            retire(budget);
+            retire(retired(i), budget);
+            inline_lookup();
             continue_at_next(0);
             break;
         }
@@ -452,7 +528,7 @@ private:
             // the epilogue stores them again.
             mov(rbx, qword[rbp + l_.instret]);
             sub(rbx, qword[rsp + kFrameBase]);
-            for (const Pinned& p : kPinned) mov(Reg64(p.host), guest_slot(p.guest));
+            for (const Pinned& p : fixed_) mov(Reg64(p.host), guest_slot(p.guest));
             movzx(eax, al);
             add(eax, int(kExitTrap));  // false -> kExitTrap, true -> kExitSystem
             jmp(reinterpret_cast<const void*>(t_.epilogue), T_NEAR);
@@ -559,25 +635,106 @@ private:
         }
     }
 
-    // rdx = the virtual address; rax = its TLB entry in the current data context; jumps to `miss`
-    // unless the entry's tag for `type` hits (RAM, aligned, permitted); then rcx = the host addend.
-    // A TLB hit leaves the host address of the access in [rdx + rcx] (rdx = the virtual address,
-    // rcx = the page's addend), anything else jumps to `miss` with rdx = the virtual address. The
-    // addend is the block's hint (an immediate) when the entry holds it, so the access does not
-    // wait for the entry's load; the entry's own addend otherwise (stub).
-    void tlb_lookup(const IrInsn& i, AccessType type, Label& miss)
+    // x86's div/idiv in rdx:rax, with the M extension's cases out of line: a zero divisor (quotient
+    // all ones, remainder the dividend) and, signed, a divisor of -1 (quotient -a, which wraps for
+    // the most negative a where idiv would trap; remainder 0).
+    void divide(const IrInsn& i)
     {
+        const bool is_signed = i.op == IrOp::Div || i.op == IrOp::Rem;
+        const bool remainder = i.op == IrOp::Rem || i.op == IrOp::RemU;
+        const Reg64 ra = in_reg(i.a, rax);
+        if (i.b.is_temp()) mov(rcx, get(i.b.temp));
+        else mov(rcx, i.b.imm);
+        const Reg64 rd = def(i.dst);
+        if (ra.getIdx() != rax.getIdx()) mov(rax, ra);
+        Label& special = labels_.emplace_back();
+        Label& done = labels_.emplace_back();
+        test(rcx, rcx);
+        jz(special, T_NEAR);
+        if (is_signed) {
+            cmp(rcx, -1);
+            je(special, T_NEAR);
+            cqo();
+            idiv(rcx);
+        } else {
+            xor_(edx, edx);
+            div(rcx);
+        }
+        mov(rd, remainder ? rdx : rax);
+        L(done);
+        stubs_.push_back([this, rd, is_signed, remainder, &special, &done] {
+            L(special);
+            Label& minus_one = labels_.emplace_back();
+            if (is_signed) {
+                test(rcx, rcx);
+                jnz(minus_one, T_NEAR);
+            }
+            if (remainder) mov(rd, rax);
+            else mov(rd, -1);
+            jmp(done, T_NEAR);
+            if (!is_signed) return;
+            L(minus_one);
+            if (remainder) {
+                xor_(rd.cvt32(), rd.cvt32());
+            } else {
+                mov(rd, rax);
+                neg(rd);
+            }
+            jmp(done, T_NEAR);
+        });
+    }
+    // A superblock's conditional branch. Taken: the dirty registers go back to h.x, the
+    // instructions up to it retire and the block leaves through a direct exit (the budget checked
+    // first, as at every exit). Not taken: the block goes on with its registers as they are.
+    void side_exit(const IrInsn& i)
+    {
+        const Reg64 ra = in_reg(i.a, rax);
+        const Reg64 rb = i.b.is_temp() ? get(i.b.temp) : rdx;
+        compare(ra, i.b, rb);
+        Label& exit = labels_.emplace_back();
+        jcc(i.cond, exit);
+        Label& budget = leave_at(i.target);
+        stubs_.push_back([this, &exit, &budget, dirty = dirty_now(), n = retired(i), target = i.target] {
+            L(exit);
+            emit_writeback(dirty);
+            retire(n, budget);
+            direct_exit(target);
+        });
+    }
+
+    // Where an access's virtual address comes from: a host register plus a displacement, or (base
+    // -1) an immediate address.
+    struct GuestAddr {
+        int base = -1;
+        uint64_t disp = 0;
+    };
+    // The TLB fast path: rax = the entry's offset in the current data TlbTable; jumps to `miss`
+    // unless the entry's tag for `type` hits (RAM, aligned, permitted); then rcx = the page's host
+    // addend and the access goes to `where` (base register + rcx + displacement: the address is not
+    // computed into a register first, so a load's latency is that of its base register). The
+    // addend is the block's hint (an immediate) when the entry holds it, so the access does not
+    // wait for the entry's load; the entry's own addend otherwise (stub). Slow paths get the virtual
+    // address back with address_into_rdx().
+    GuestAddr tlb_lookup(const IrInsn& i, AccessType type, Label& miss, RegExp& where)
+    {
+        GuestAddr ga;
         if (i.a.is_temp()) {
             const Reg64 base = get(i.a.temp);
-            lea(rdx, ptr[base + int32_t(i.offset)]);
-            lea(eax, ptr[base + int32_t(i.offset)]);
+            const int32_t disp = int32_t(i.offset);
+            ga = {base.getIdx(), uint64_t(i.offset)};
+            lea(eax, ptr[base + disp]);
+            lea(rcx, ptr[base + disp]);
+            where = base + rcx + disp;
         } else {
-            mov(rdx, i.a.imm + uint64_t(i.offset));
-            mov(eax, uint32_t(i.a.imm + uint64_t(i.offset)));
+            const uint64_t va = i.a.imm + uint64_t(i.offset);
+            ga = {-1, va};
+            mov(rdx, va);
+            mov(eax, uint32_t(va));
+            mov(rcx, rdx);
+            where = rdx + rcx;
         }
         shr(eax, kPageBits - kTlbShift);
         and_(eax, int32_t((kTlbEntries - 1) << kTlbShift));
-        mov(rcx, rdx);
         and_(rcx, int32_t(kPageMask | (i.size - 1)));
         cmp(rcx, qword[r12 + rax + 8 * int(type)]);
         jne(miss, T_NEAR);
@@ -593,6 +750,14 @@ private:
             mov(rcx, addend);
             jmp(resume, T_NEAR);
         });
+        return ga;
+    }
+    // rdx = the access's virtual address, in a slow path (its base register still holds the value
+    // the fast path started from: nothing before the jump to the slow path writes it).
+    void address_into_rdx(const GuestAddr& ga)
+    {
+        if (ga.base < 0) mov(rdx, ga.disp);
+        else lea(rdx, ptr[Reg64(ga.base) + int32_t(ga.disp)]);
     }
     void extend_into(const Reg64& rd, const Address& src_b, const Address& src_w, const Address& src_d,
                      const Address& src_q, uint8_t size, bool sign)
@@ -641,12 +806,14 @@ private:
         const SlowPath s = slow_path_state(before);
         Label& miss = labels_.emplace_back();
         Label& done = labels_.emplace_back();
-        tlb_lookup(i, AccessType::Load, miss);
-        extend_into(rd, byte[rdx + rcx], word[rdx + rcx], dword[rdx + rcx], qword[rdx + rcx], i.size, i.sign);
+        RegExp where;
+        const GuestAddr ga = tlb_lookup(i, AccessType::Load, miss, where);
+        extend_into(rd, byte[where], word[where], dword[where], qword[where], i.size, i.sign);
         L(done);
         Label& fault = fault_label(i.guest_index);
-        stubs_.push_back([this, s, rd, &miss, &done, &fault, size = i.size, sign = i.sign] {
+        stubs_.push_back([this, s, rd, ga, &miss, &done, &fault, size = i.size, sign = i.sign] {
             L(miss);
+            address_into_rdx(ga);
             emit_writeback(s.dirty);
             save_regs(s.saved);
             mov(rsi, rdx);
@@ -676,8 +843,8 @@ private:
         const uint64_t value_imm = i.b.imm;
         Label& miss = labels_.emplace_back();
         Label& done = labels_.emplace_back();
-        tlb_lookup(i, AccessType::Store, miss);
-        const RegExp where = rdx + rcx;
+        RegExp where;
+        const GuestAddr ga = tlb_lookup(i, AccessType::Store, miss, where);
         if (value_in_reg) {
             const Reg64 v(value_idx);
             switch (i.size) {
@@ -700,9 +867,10 @@ private:
         L(done);
         Label& fault = fault_label(i.guest_index);
         Label& changed_code = smc_label(i.guest_index);
-        stubs_.push_back([this, s, value_in_reg, value_idx, value_imm, &miss, &done, &fault, &changed_code,
+        stubs_.push_back([this, s, ga, value_in_reg, value_idx, value_imm, &miss, &done, &fault, &changed_code,
                           size = i.size] {
             L(miss);
+            address_into_rdx(ga);
             emit_writeback(s.dirty);
             save_regs(s.saved);
             if (value_in_reg) mov(rcx, Reg64(value_idx));
@@ -743,6 +911,8 @@ private:
     std::array<bool, 16> pinned_{};
     std::vector<int8_t> home_;        // temp -> host register index, -1 if not in one
     std::vector<uint32_t> last_use_;  // temp -> index of the last op reading (or writing) it
+    const std::array<Pinned, PinnedRegs::kCount> fixed_;  // the trampoline's pinned registers
+    std::array<int8_t, kGuestRegs> fixed_host_{};         // guest register -> its pinned host register, or -1
     uint32_t now_ = 0;
     uint32_t clock_ = 0;
     std::deque<Label> labels_;  // stable addresses for labels referenced by deferred stubs
@@ -767,10 +937,12 @@ HartLayout HartLayout::of(const Hart& h)
     return l;
 }
 
-Trampoline emit_trampoline(CodeBuffer& buf, const HartLayout& layout)
+Trampoline emit_trampoline(CodeBuffer& buf, const HartLayout& layout, const PinnedRegs& pinned)
 {
     CodeGenerator g(buf.room(), buf.cursor());
     Trampoline t;
+    t.pinned = pinned;
+    const auto fixed = pinned_list(pinned);
     t.enter = g.getCurr<EnterFn>();
     // enter(hart, base, data_tlb, code): callee-saved registers pushed, the frame (kFrame*) set up,
     // the fixed registers loaded. Every path to the epilogue has rsp back at the frame.
@@ -786,10 +958,10 @@ Trampoline emit_trampoline(CodeBuffer& buf, const HartLayout& layout)
     g.mov(g.r12, g.rdx);
     g.mov(g.rbx, g.qword[g.rbp + layout.instret]);
     g.sub(g.rbx, g.rsi);
-    for (const Pinned& p : kPinned) g.mov(Reg64(p.host), g.qword[g.rbp + layout.x + 8 * int(p.guest)]);
+    for (const Pinned& p : fixed) g.mov(Reg64(p.host), g.qword[g.rbp + layout.x + 8 * int(p.guest)]);
     g.jmp(g.rcx);
     t.epilogue = g.getCurr();
-    for (const Pinned& p : kPinned) g.mov(g.qword[g.rbp + layout.x + 8 * int(p.guest)], Reg64(p.host));
+    for (const Pinned& p : fixed) g.mov(g.qword[g.rbp + layout.x + 8 * int(p.guest)], Reg64(p.host));
     g.mov(g.rcx, g.qword[g.rsp + kFrameBase]);
     g.add(g.rcx, g.rbx);
     g.mov(g.qword[g.rbp + layout.instret], g.rcx);

@@ -4,7 +4,7 @@
 //   rbp = Hart*; rbx = h.instret - base (negative while budget remains: see EnterFn), the live
 //   instruction count, which h.instret only receives when code leaves or calls a helper that may
 //   read it; r12 = the data TlbTable of the current translation context; rax, rcx, rdx = scratch;
-//   r13-r15, r9-r11 = the guest registers of backend_x64.cpp's kPinned (a0, a2-a5, sp) for as long as
+//   r13-r15, r9-r11 = the six guest registers of the trampoline's PinnedRegs for as long as
 //   generated code runs: chained blocks hand them over without memory traffic; h.x receives them
 //   around helpers that read or write it and when code leaves;
 //   rsi, rdi, r8 = the per-block register allocator's pool (other guest registers cached there
@@ -15,6 +15,8 @@
 // an exit code (ExitCode) in rax.
 #pragma once
 
+#include <array>
+#include <cstddef>
 #include <cstdint>
 
 #include "cpu/hart.h"
@@ -54,7 +56,28 @@ using NextFn = const uint8_t* (*)(Hart*, uint64_t from);
 // so that h.instret - base fits a negative int64).
 using EnterFn = uint64_t (*)(Hart*, uint64_t base, TlbTable*, const void*);
 
+// The guest registers generated code keeps in host registers across blocks: guest[k] lives in the
+// k-th of r13, r14, r15, r9, r10, r11 (the first three survive helper calls, so the hottest go
+// there). Distinct, none of them x0. The engine chooses them from a profile of the code that runs
+// (cpu/tcg/register_profile.h); the default is GCC's first choices (a5, a4, a3, a2, a0) and sp.
+struct PinnedRegs {
+    static constexpr size_t kCount = 6;
+    std::array<uint8_t, kCount> guest{15, 14, 13, 12, 10, 2};
+    bool operator==(const PinnedRegs&) const = default;
+};
+
+// What generated code reads to look an indirect jump's target up without a call (the same checks
+// as NextFn: no flush pending, the current fetch TLB context maps the target's page to RAM, the
+// jump cache holds the block for that (virtual, physical) pc). All per hart, stable for its life.
+struct IndirectLookup {
+    const bool* flush_pending = nullptr;           // null: no inline lookup, always NextFn
+    TlbTable* const* fetch_table = nullptr;        // &h.tlb->fetch
+    TranslationBlock* const* jump_cache = nullptr;  // TbCache::jump_cache(), slots by TbCache::slot()
+};
+
 struct Trampoline {
+    PinnedRegs pinned;      // what the trampoline loads and stores, and every block compiled for it keeps
+    IndirectLookup lookup;  // set by the owner before compiling blocks
     NextFn next = nullptr;  // set by the owner before compiling blocks
     EnterFn enter = nullptr;
     const uint8_t* epilogue = nullptr;
@@ -62,8 +85,8 @@ struct Trampoline {
 };
 
 // Emit the trampoline at the start of an empty code buffer. It loads the guest registers the blocks
-// keep in host registers (backend_x64.cpp's kPinned) from h.x on entry and stores them on exit.
-Trampoline emit_trampoline(CodeBuffer& buf, const HartLayout& layout);
+// keep in host registers (`pinned`) from h.x on entry and stores them on exit.
+Trampoline emit_trampoline(CodeBuffer& buf, const HartLayout& layout, const PinnedRegs& pinned);
 
 // Thrown when the code buffer has no room left for a block (the caller flushes and retries).
 struct CodeBufferFull {};

@@ -4,11 +4,13 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <optional>
 
 #include "cpu/hart.h"
 #include "cpu/tcg/backend_x64.h"
 #include "cpu/tcg/code_buffer.h"
 #include "cpu/tcg/jit.h"
+#include "cpu/tcg/register_profile.h"
 #include "cpu/tcg/tb.h"
 #include "cpu/tlb.h"
 
@@ -32,6 +34,10 @@ public:
     // the lines of the page at pa_page that cached TBs cover; free dropped TBs (run loop only).
     bool invalidate(uint64_t pa, uint64_t len) { return tbs_.invalidate(pa, len); }
     uint64_t code_lines(uint64_t pa_page) const { return tbs_.code_lines(pa_page); }
+    // The hart ran out of budget with h.pc next: a sample for the register profile, which may
+    // request a flush that retranslates with other pinned registers.
+    void sample_profile(const Hart& h);
+    const PinnedRegs& pinned() const { return tramp_.pinned; }
     void collect() { tbs_.collect(); }
     // Chain direct exit `slot` of `from` to `to` when both lie in one virtual page (the fetch
     // translation checked on entry to `from` then holds for `to`) and `from` was not invalidated.
@@ -61,6 +67,8 @@ private:
     Trampoline tramp_;
     TbCache tbs_;
     bool flush_pending_ = false;
+    RegisterProfile profile_;
+    std::optional<PinnedRegs> repin_;  // set: the next flush re-emits the trampoline with these
 };
 
 }  // namespace locklab::rv::tcg

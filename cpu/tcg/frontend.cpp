@@ -5,9 +5,12 @@
 // arithmetic on registers, a comparison, a jump or a TLB-checked load/store — the shapes the IR
 // spells directly (and whose results the differential tester compares with the interpreter's). Every
 // other operation (CSRs, xRET, WFI, ecall/ebreak, fence/fence.i, sfence.vma, AMOs, LR/SC, the
-// high-half multiplies, division and remainder with the M extension's special cases, illegal
-// encodings) becomes a call to the interpreter's own exec_<OP>() function, so its rules (privilege
-// checks, trap causes, the division table, reservation handling) exist exactly once. The backend
+// high-half multiplies, illegal encodings) becomes a call to the interpreter's own exec_<OP>()
+// function, so its rules (privilege checks, trap causes, reservation handling) exist exactly once.
+// Division and remainder are IR operations (Div, DivU, Rem, RemU) whose meaning, the M extension's
+// results for a zero divisor and for overflow included, the constant folder takes from
+// cpu/semantics.h's sem::div_* functions; the backend's code for them is checked against those by
+// the unit tests and the differential tester. The backend
 // only ever sees IR: it knows nothing about RISC-V instructions, only about temps, the guest register
 // file, the TLB and helper calls.
 #include "cpu/tcg/frontend.h"
@@ -23,6 +26,14 @@ namespace locklab::rv::tcg {
 namespace {
 
 bool ends_block(Op op) { return op_flags(op) & (OPF_BRANCH | OPF_SYSTEM); }
+
+bool is_conditional_branch(Op op)
+{
+    switch (op) {
+    case Op::BEQ: case Op::BNE: case Op::BLT: case Op::BGE: case Op::BLTU: case Op::BGEU: return true;
+    default: return false;
+    }
+}
 
 uint16_t read_parcel(const uint8_t* p)
 {
@@ -96,6 +107,10 @@ public:
         case Op::OR: op(IrOp::Or, d.rd, rs1, rs2); break;
         case Op::AND: op(IrOp::And, d.rd, rs1, rs2); break;
         case Op::MUL: op(IrOp::Mul, d.rd, rs1, rs2); break;
+        case Op::DIV: op(IrOp::Div, d.rd, rs1, rs2); break;
+        case Op::DIVU: op(IrOp::DivU, d.rd, rs1, rs2); break;
+        case Op::REM: op(IrOp::Rem, d.rd, rs1, rs2); break;
+        case Op::REMU: op(IrOp::RemU, d.rd, rs1, rs2); break;
         // W forms: compute in 64 bits where the low half does not depend on the high one, then
         // sign-extend; right shifts first extend their operand the way the shift needs.
         case Op::ADDIW: word(IrOp::Add, d.rd, rs1, i); break;
@@ -108,6 +123,12 @@ public:
         case Op::SLLW: word(IrOp::Shl, d.rd, rs1, amount32(rs2)); break;
         case Op::SRLW: word(IrOp::Shr, d.rd, Arg::t(local(IrOp::Ext32u, rs1)), amount32(rs2)); break;
         case Op::SRAW: word(IrOp::Sar, d.rd, Arg::t(local(IrOp::Ext32s, rs1)), amount32(rs2)); break;
+        // 32-bit division of the operands extended the way the operation reads them: the low half of
+        // the 64-bit result is the 32-bit one in every case (a zero divisor, INT32_MIN / -1).
+        case Op::DIVW: word32(IrOp::Div, d.rd, IrOp::Ext32s, rs1, rs2); break;
+        case Op::DIVUW: word32(IrOp::DivU, d.rd, IrOp::Ext32u, rs1, rs2); break;
+        case Op::REMW: word32(IrOp::Rem, d.rd, IrOp::Ext32s, rs1, rs2); break;
+        case Op::REMUW: word32(IrOp::RemU, d.rd, IrOp::Ext32u, rs1, rs2); break;
         default:
             if (op_flags(d.op) & OPF_SYSTEM) {
                 b_.ops.push_back(make(IrOp::System));
@@ -161,6 +182,11 @@ private:
         if (rd == kZeroSink || rd == 0) return;
         emit(IrOp::Ext32s, Temp(rd), Arg::t(local(o, a, b)));
     }
+    void word32(IrOp o, uint8_t rd, IrOp extend, Arg a, Arg b)
+    {
+        if (rd == kZeroSink || rd == 0) return;
+        word(o, rd, Arg::t(local(extend, a)), Arg::t(local(extend, b)));
+    }
     Arg amount32(Arg a) { return Arg::t(local(IrOp::And, a, Arg::i(31))); }
     void setcond(Cond c, uint8_t rd, Arg a, Arg b)
     {
@@ -192,9 +218,10 @@ private:
         i.size = size;
         b_.ops.push_back(i);
     }
+    // The block's last instruction: a two-way terminator; an earlier one (superblock): a side exit.
     void branch(Cond c, Arg a, Arg b, uint64_t taken, uint64_t fallthrough)
     {
-        IrInsn i = make(IrOp::Branch);
+        IrInsn i = make(index_ + 1 < b_.guest.size() ? IrOp::ExitIf : IrOp::Branch);
         i.cond = c;
         i.a = a;
         i.b = b;
@@ -215,7 +242,7 @@ private:
 
 }  // namespace
 
-std::vector<GuestInsn> decode_guest_block(const uint8_t* host, uint64_t pc, uint32_t max_insns)
+std::vector<GuestInsn> decode_guest_block(const uint8_t* host, uint64_t pc, uint32_t max_insns, uint32_t side_exits)
 {
     std::vector<GuestInsn> out;
     const uint64_t room = kPageSize - (pc & ~kPageMask);
@@ -228,7 +255,11 @@ std::vector<GuestInsn> decode_guest_block(const uint8_t* host, uint64_t pc, uint
         if (len == 4) bits |= uint32_t(read_parcel(host + off + 2)) << 16;
         out.push_back({decode(bits), pc + off});
         off += len;
-        if (ends_block(out.back().d.op)) break;
+        const Op op = out.back().d.op;
+        if (ends_block(op)) {
+            if (side_exits == 0 || !is_conditional_branch(op)) break;
+            --side_exits;
+        }
     }
     return out;
 }

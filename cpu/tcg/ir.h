@@ -7,8 +7,9 @@
 // destination (writes to it are dropped) and reads of it are the immediate 0.
 //
 // Arguments are a temp or an immediate, so the constant folder can replace one by the other and the
-// backend can pick an immediate form. There are no labels: the only control flow is the terminator
-// (a conditional branch is one terminator with two direct successors).
+// backend can pick an immediate form. There are no labels: control flow is the terminator (a
+// conditional branch is one terminator with two direct successors) and side exits (ExitIf: a
+// conditional branch in the middle of a superblock, whose not-taken side goes on with the block).
 #pragma once
 
 #include <cstdint>
@@ -42,6 +43,7 @@ enum class IrOp : uint8_t {
     // dst = f(a[, b])
     Mov,
     Add, Sub, And, Or, Xor, Mul,
+    Div, DivU, Rem, RemU,  // 64-bit, with the M extension's results for a zero divisor and overflow
     Shl, Shr, Sar,   // shift amount = b mod 64
     Ext32s,          // sign-extend the low 32 bits of a
     Ext32u,          // zero-extend the low 32 bits of a
@@ -52,6 +54,9 @@ enum class IrOp : uint8_t {
     // exec_<insn.op>(hart, insn) from cpu/semantics.h for an operation the IR does not express;
     // dst = the guest register it writes (kNoTemp if none). May fault.
     Call,
+    // cond(a, b) ? leave the block for the direct target `target` : go on (guest instructions up to
+    // and including this one retired on the way out).
+    ExitIf,
     // ---- terminators ----
     GotoTb,          // continue at the direct target `target`
     Branch,          // cond(a, b) ? target : fallthrough

@@ -33,10 +33,11 @@ constexpr size_t kMinCodeBuffer = size_t(64) << 10;
 
 Engine::Engine(const Hart& h, const JitOptions& o)
     : opts(o), layout_(HartLayout::of(h)), code_(std::max(o.code_buffer_bytes, kMinCodeBuffer)),
-      tramp_(emit_trampoline(code_, layout_))
+      tramp_(emit_trampoline(code_, layout_, PinnedRegs{}))
 {
     if (opts.max_block_insns == 0) opts.max_block_insns = 1;
     tramp_.next = &Engine::next;
+    tramp_.lookup = {&flush_pending_, &h.tlb->fetch, tbs_.jump_cache()};
 }
 
 const uint8_t* Engine::next(Hart* hp, uint64_t from)
@@ -59,9 +60,36 @@ const uint8_t* Engine::next(Hart* hp, uint64_t from)
 void Engine::flush()
 {
     tbs_.flush();
-    code_.reset(tramp_.bytes);
+    if (repin_) {
+        code_.reset(0);
+        const NextFn next = tramp_.next;
+        const IndirectLookup lookup = tramp_.lookup;
+        tramp_ = emit_trampoline(code_, layout_, *repin_);
+        tramp_.next = next;
+        tramp_.lookup = lookup;
+        repin_.reset();
+        ++stats.remaps;
+    } else {
+        code_.reset(tramp_.bytes);
+    }
     flush_pending_ = false;
     ++stats.flushes;
+}
+
+void Engine::sample_profile(const Hart& h)
+{
+    if (!opts.profile_registers || repin_) return;
+    const TranslationBlock* tb = tbs_.peek(h.pc);
+    if (!tb) return;
+    if (std::optional<PinnedRegs> p = profile_.sample(tb->reg_uses, tramp_.pinned)) {
+        repin_ = *p;
+        flush_pending_ = true;
+        if (trace.tb_stats) {
+            std::FILE* out = trace.log ? trace.log : stderr;
+            fmt::print(out, "remap pinned registers to x{} x{} x{} x{} x{} x{}\n", p->guest[0], p->guest[1],
+                       p->guest[2], p->guest[3], p->guest[4], p->guest[5]);
+        }
+    }
 }
 
 TranslationBlock* Engine::lookup(Hart& h, const PageRef& page)
@@ -76,7 +104,7 @@ TranslationBlock* Engine::translate(Hart& h, const PageRef& page)
     auto tb = std::make_unique<TranslationBlock>();
     tb->pc = h.pc;
     tb->pa = page.pa;
-    tb->guest = decode_guest_block(page.host, h.pc, opts.max_block_insns);
+    tb->guest = decode_guest_block(page.host, h.pc, opts.max_block_insns, std::min(opts.side_exits, kMaxSideExits));
     if (tb->guest.empty()) return nullptr;
     const GuestInsn& last = tb->guest.back();
     tb->guest_bytes = uint32_t(last.pc + last.d.len - h.pc);
@@ -94,6 +122,7 @@ TranslationBlock* Engine::translate(Hart& h, const PageRef& page)
     IrBlock ir = build_ir(h.pc, tb->guest);
     ir.addend_hint = reinterpret_cast<uintptr_t>(page.host) - h.pc;
     if (opts.optimize) optimize(ir);
+    tb->reg_uses = RegisterProfile::count_uses(ir);
     try {
         compile(ir, *tb, code_, layout_, tramp_);
     } catch (const CodeBufferFull&) {
@@ -140,6 +169,13 @@ bool jit_enabled(const Hart& h) { return h.jit != nullptr; }
 
 JitStats jit_stats(const Hart& h) { return h.jit ? h.jit->stats : JitStats{}; }
 
+std::vector<unsigned> jit_pinned_registers(const Hart& h)
+{
+    if (!h.jit) return {};
+    const PinnedRegs& p = h.jit->pinned();
+    return {p.guest.begin(), p.guest.end()};
+}
+
 void set_jit_trace(Hart& h, const JitTrace& t)
 {
     if (h.jit) h.jit->trace = t;
@@ -158,7 +194,10 @@ RunExit run_jit(Hart& h, uint64_t budget)
             take_pending_interrupt(h);
             return RunExit::ExitRequest;
         }
-        if (h.instret + slow_steps >= stop) return RunExit::BudgetDone;
+        if (h.instret + slow_steps >= stop) {
+            e.sample_profile(h);
+            return RunExit::BudgetDone;
+        }
         e.flush_if_requested();
         e.collect();
         h.tlb->code_written = false;  // consumed by the store helper; a helper call (AMO) leaves it

@@ -13,6 +13,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
+#include <vector>
 
 #include "cpu/hart.h"
 
@@ -22,8 +23,15 @@ struct JitOptions {
     // Upper bound on guest instructions per translation block (1 makes every instruction its own
     // block: slow, but a budget is then met exactly, which the differential tester may want).
     uint32_t max_block_insns = 64;
+    // Superblocks: how many conditional branches a block may go past (their taken side leaves it,
+    // the rest of the block is the not-taken side; at most kMaxSideExits, cpu/tcg/tb.h). 0: a block
+    // ends at every branch, as in QEMU.
+    uint32_t side_exits = 6;
     bool chaining = true;    // patch direct jumps between blocks
     bool optimize = true;    // run the IR passes (constant folding, dead temps)
+    // Choose the guest registers kept in host registers from a profile of the running code
+    // (cpu/tcg/register_profile.h); off: always the default PinnedRegs.
+    bool profile_registers = true;
     size_t code_buffer_bytes = size_t(32) << 20;  // executable memory; all of it is flushed when full
 };
 
@@ -35,6 +43,7 @@ struct JitStats {
     uint64_t translate_ns = 0;  // wall time spent translating (frontend + passes + backend)
     uint64_t flushes = 0;       // whole-cache flushes (fence.i, code buffer full)
     uint64_t chains = 0;        // direct jumps patched
+    uint64_t remaps = 0;        // switches to other pinned registers (each drops every translation)
 };
 
 // Switch `h` to the JIT (allocates its translation state; idempotent).
@@ -49,6 +58,8 @@ RunExit run_jit(Hart& h, uint64_t budget);
 
 // Statistics of `h`'s JIT so far (zeros when the JIT is off).
 JitStats jit_stats(const Hart& h);
+// The guest registers `h`'s generated code keeps in host registers now (empty when the JIT is off).
+std::vector<unsigned> jit_pinned_registers(const Hart& h);
 
 // Tracing (null sinks when off): `-d out_asm` prints each translated block's host code through
 // Capstone, `-d tb_stats` one line per translated block.

@@ -1,5 +1,7 @@
 #include "cpu/tcg/optimize.h"
 
+#include "cpu/semantics.h"
+
 #include <optional>
 #include <utility>
 #include <vector>
@@ -18,6 +20,10 @@ uint64_t fold(IrOp op, Cond cond, uint64_t a, uint64_t b)
     case IrOp::Or: return a | b;
     case IrOp::Xor: return a ^ b;
     case IrOp::Mul: return a * b;
+    case IrOp::Div: return uint64_t(sem::div_signed(int64_t(a), int64_t(b)));
+    case IrOp::DivU: return sem::div_unsigned(a, b);
+    case IrOp::Rem: return uint64_t(sem::rem_signed(int64_t(a), int64_t(b)));
+    case IrOp::RemU: return sem::rem_unsigned(a, b);
     case IrOp::Shl: return a << (b & 63);
     case IrOp::Shr: return a >> (b & 63);
     case IrOp::Sar: return uint64_t(int64_t(a) >> (b & 63));
@@ -39,7 +45,7 @@ bool is_identity(const IrInsn& i)
     case IrOp::Add: case IrOp::Sub: case IrOp::Or: case IrOp::Xor: return v == 0;
     case IrOp::Shl: case IrOp::Shr: case IrOp::Sar: return (v & 63) == 0;
     case IrOp::And: return v == ~uint64_t(0);
-    case IrOp::Mul: return v == 1;
+    case IrOp::Mul: case IrOp::Div: case IrOp::DivU: return v == 1;
     default: return false;
     }
 }
@@ -95,6 +101,11 @@ void fold_constants(IrBlock& b)
         } else if (i.op == IrOp::Branch && i.a.is_imm && i.b.is_imm) {
             i.target = eval_cond(i.cond, i.a.imm, i.b.imm) ? i.target : i.fallthrough;
             i.op = IrOp::GotoTb;
+        } else if (i.op == IrOp::ExitIf && i.a.is_imm && i.b.is_imm) {
+            if (!eval_cond(i.cond, i.a.imm, i.b.imm)) continue;  // never taken
+            i.op = IrOp::GotoTb;  // always taken: the rest of the block is unreachable
+            out.push_back(i);
+            break;
         } else if (i.dst != kNoTemp) {
             known[i.dst].reset();
         }

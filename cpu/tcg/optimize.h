@@ -12,7 +12,8 @@ uint64_t fold(IrOp op, Cond cond, uint64_t a, uint64_t b);
 
 // Constant propagation and folding: temps with a value known inside the block become immediates,
 // operations on immediates are evaluated (writes to guest registers stay, as moves of the value), a
-// branch on two immediates becomes a direct jump, identities (x+0, x|0, x<<0, ...) become moves,
+// branch on two immediates becomes a direct jump (a side exit on two immediates disappears or ends
+// the block there), identities (x+0, x|0, x<<0, x/1, ...) become moves,
 // x&0 and x*0 become 0, and a commutative operation takes its immediate as the second operand.
 void fold_constants(IrBlock& b);
 // Drop pure operations whose local result is never used (guest registers are live at every exit).

@@ -29,9 +29,9 @@ bool TbCache::invalidate(uint64_t pa, uint64_t len)
     // Unchain (chains stay within a page; dropped TBs too: one may be running and must leave
     // through the lookup, which does not chain from an invalid TB).
     auto unchain = [](TranslationBlock* tb) {
-        for (unsigned s = 0; s < 2; ++s)
+        for (unsigned s = 0; s < tb->exits; ++s)
             if (tb->chained_to[s] && tb->chained_to[s]->invalid) {
-                patch_jump(*tb, s, tb->code + tb->jmp_site[s] + 4);  // back to the lookup after the jmp
+                patch_jump(*tb, s, tb->code + tb->jmp_reset[s]);  // back to the lookup
                 tb->chained_to[s] = nullptr;
             }
     };

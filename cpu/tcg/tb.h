@@ -47,25 +47,38 @@
 
 namespace locklab::rv::tcg {
 
-inline constexpr uint32_t kNoSite = ~uint32_t(0);
+// Direct exits per block: the two of its terminator and up to six side exits (a superblock's
+// conditional branches). NextFn's `from` carries the slot in a TranslationBlock pointer's low bits.
+inline constexpr unsigned kMaxExits = 8;
+inline constexpr uint32_t kMaxSideExits = kMaxExits - 2;
 
-struct alignas(8) TranslationBlock {
+struct alignas(kMaxExits) TranslationBlock {
     uint64_t pc = 0;          // guest virtual address of the first instruction
     uint64_t pa = 0;          // its guest-physical address
     uint32_t guest_bytes = 0;
     std::vector<GuestInsn> guest;  // the instructions (helper calls point into it: never resized)
     const uint8_t* code = nullptr;  // entry point in the code buffer
     uint32_t code_size = 0;
-    // Direct exits (GotoTb / both sides of a Branch): slot -> offset of the rel32 of the patchable
-    // jmp in `code`, and the guest pc it continues at.
-    std::array<uint32_t, 2> jmp_site{kNoSite, kNoSite};
-    std::array<uint64_t, 2> jmp_target{};
-    std::array<TranslationBlock*, 2> chained_to{};  // where each patched exit jumps now (null: not chained)
+    // Direct exits (GotoTb, both sides of a Branch, side exits), slots 0..exits-1: the offset in
+    // `code` of the rel32 of the patchable jmp or jcc, the offset that rel32 points at unchained (the
+    // way to the lookup), and the guest pc the exit continues at.
+    uint8_t exits = 0;
+    std::array<uint32_t, kMaxExits> jmp_site{};
+    std::array<uint32_t, kMaxExits> jmp_reset{};
+    std::array<uint64_t, kMaxExits> jmp_target{};
+    std::array<TranslationBlock*, kMaxExits> chained_to{};  // where each patched exit jumps now (null: not chained)
     bool invalid = false;  // dropped by invalidate(): may still be running, must not be chained from
+    std::array<uint8_t, kGuestRegs> reg_uses{};  // RegisterProfile::count_uses() of its IR
 };
 
 class TbCache {
 public:
+    static constexpr size_t kJumpCache = 4096;  // per-vCPU direct-mapped front, by virtual pc
+    static size_t slot(uint64_t pc) { return (pc >> 1) & (kJumpCache - 1); }
+    // The jump cache's entries (indexed by slot(pc)), for generated code's inline lookup of an
+    // indirect jump's target; stable for the cache's lifetime.
+    TranslationBlock* const* jump_cache() const { return jump_cache_.data(); }
+
     TranslationBlock* find(uint64_t pc, uint64_t pa)
     {
         TranslationBlock* tb = jump_cache_[slot(pc)];
@@ -74,6 +87,13 @@ public:
         if (it == tbs_.end()) return nullptr;
         jump_cache_[slot(pc)] = it->second.get();
         return it->second.get();
+    }
+    // The block the jump cache holds for virtual pc, whatever its physical address (a sample for
+    // the register profile, never to run), or null.
+    const TranslationBlock* peek(uint64_t pc) const
+    {
+        const TranslationBlock* tb = jump_cache_[slot(pc)];
+        return tb && tb->pc == pc ? tb : nullptr;
     }
     TranslationBlock* insert(std::unique_ptr<TranslationBlock> tb);
     // Drop everything. Only where no generated code runs.
@@ -96,8 +116,6 @@ private:
     struct KeyHash {
         size_t operator()(const Key& k) const { return size_t(k.pc * 0x9e3779b97f4a7c15ull ^ k.pa); }
     };
-    static constexpr size_t kJumpCache = 4096;  // per-vCPU direct-mapped front, by virtual pc
-    static size_t slot(uint64_t pc) { return (pc >> 1) & (kJumpCache - 1); }
 
     std::unordered_map<Key, std::unique_ptr<TranslationBlock>, KeyHash> tbs_;
     CodePageIndex<TranslationBlock, &TranslationBlock::guest_bytes> by_page_;  // for invalidate()

@@ -3,6 +3,7 @@
 // is not cacheable, helper-executed operations (division, AMOs, CSRs) and chaining.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cstdio>
 #include <initializer_list>
 #include <memory>
@@ -71,6 +72,25 @@ TEST_CASE("the JIT computes what the interpreter computes for integer arithmetic
                  regs);
 }
 
+TEST_CASE("the JIT's division follows the M extension's table for zero divisors and overflow", "[cpu][tcg]")
+{
+    const std::initializer_list<std::pair<unsigned, uint64_t>> regs = {
+        {T0, 0x8000'0000'0000'0000ull}, {T1, ~uint64_t(0)}, {T2, 0}, {A0, 0xffff'ffff'8000'0000ull},
+        {A1, 12345}, {A2, 0x1'0000'0000ull}, {S1, uint64_t(-7)}, {T3, 2}};
+    // 64-bit: most negative / -1, zero divisors, rounding toward zero.
+    same_on_both({div(A3, T0, T1), rem(A4, T0, T1), div(A5, A1, T2), rem(S0, A1, T2), divu(T4, A1, T2),
+                  remu(RA, A1, T2), div(SP, S1, T3), rem(A2, S1, T3)},
+                 regs);
+    // 32-bit: INT32_MIN / -1, a divisor whose low half is zero, unsigned views of negative values.
+    same_on_both({divw(A3, A0, T1), remw(A4, A0, T1), divw(A5, A1, A2), remw(S0, A1, A2), divuw(T4, A1, A2),
+                  remuw(RA, A0, A2), divuw(SP, S1, T3), remuw(T0, S1, T3)},
+                 regs);
+    // The destination is a source, and immediate (x0) operands.
+    same_on_both({div(A1, A1, S1), rem(S1, A1, S1), divu(T3, T1, T3), remu(T1, T1, T0), div(A3, 0, A1),
+                  rem(A4, A1, 0), divw(A5, 0, 0)},
+                 regs);
+}
+
 TEST_CASE("the JIT keeps x0 zero whatever is written to it", "[cpu][tcg]")
 {
     same_on_both({addi(0, 0, 5), add(A0, 0, 0), lui(0, 1), ld(0, T0, 0), add(A1, 0, T0), sltu(A2, 0, T0)},
@@ -136,6 +156,75 @@ TEST_CASE_METHOD(JitFixture, "a chained JIT loop computes the right result and c
     CHECK(h.x[T1] == 1000 * 1001 / 2);
     CHECK(h.instret == 1 + 4 * 1000 + 1);
     CHECK(tcg::jit_stats(h).chains >= 1);
+}
+
+TEST_CASE("superblock side exits leave with exact state, also when a budget ends the run there", "[cpu][tcg]")
+{
+    // for (t0 = 60; t0; t0--) { if (t0 & 4) t1 += t0; if (t0 & 8) t2 ^= t0; a0++ } with both ifs as
+    // branches around one instruction, so the loop body is one superblock with two side exits.
+    const std::initializer_list<uint32_t> program = {
+        addi(T0, 0, 60),
+        andi(A1, T0, 4),  // loop:
+        beq(A1, 0, 8),
+        add(T1, T1, T0),
+        andi(A2, T0, 8),
+        beq(A2, 0, 8),
+        xor_(T2, T2, T0),
+        addi(A0, A0, 1),
+        addi(T0, T0, -1),
+        bne(T0, 0, -32)};
+    CoreFixture interp;
+    REQUIRE(interp.run_program(program) == RunExit::Wfi);
+    REQUIRE(interp.finished());
+    for (uint64_t slice : {uint64_t(1), uint64_t(2), uint64_t(3), uint64_t(5), uint64_t(7), uint64_t(100000)}) {
+        INFO("budget per run: " << slice);
+        JitFixture jit;
+        RunExit e = jit.run_program(program, slice);
+        while (e == RunExit::BudgetDone) e = jit.h.run(slice);
+        REQUIRE(e == RunExit::Wfi);
+        CHECK(jit.finished());
+        for (unsigned r = 0; r < 32; ++r) {
+            INFO("x" << r);
+            CHECK(jit.h.x[r] == interp.h.x[r]);
+        }
+        CHECK(jit.h.instret == interp.h.instret);
+    }
+}
+
+TEST_CASE("the JIT pins the registers its hot loop uses, from a profile, and computes the same", "[cpu][tcg]")
+{
+    constexpr unsigned S2 = 18, S3 = 19, S4 = 20, S5 = 21, S6 = 22;
+    // A loop on s-registers only: s2 = 30000; do { s3 += 3; s4 += s2; s5 ^= s4; s6 += s5; } while (--s2)
+    const std::initializer_list<uint32_t> program = {lui(S2, 7), addi(S2, S2, 1328), addi(S3, S3, 3),
+                                                     add(S4, S4, S2),  xor_(S5, S5, S4), add(S6, S6, S5),
+                                                     addi(S2, S2, -1), bne(S2, 0, -20)};
+    CoreFixture interp;
+    REQUIRE(interp.run_program(program, 1'000'000) == RunExit::Wfi);
+    for (bool profile : {true, false}) {
+        INFO("profile: " << profile);
+        CoreFixture f;
+        tcg::JitOptions o;
+        o.profile_registers = profile;
+        tcg::enable_jit(f.h, o);
+        // Budgets of 1000 instructions, as a vCPU thread's slices: each end is a profile sample.
+        RunExit e = f.run_program(program, 1000);
+        while (e == RunExit::BudgetDone) e = f.h.run(1000);
+        REQUIRE(e == RunExit::Wfi);
+        for (unsigned r = 0; r < 32; ++r) {
+            INFO("x" << r);
+            CHECK(f.h.x[r] == interp.h.x[r]);
+        }
+        CHECK(f.h.instret == interp.h.instret);
+        const std::vector<unsigned> pinned = tcg::jit_pinned_registers(f.h);
+        auto is_pinned = [&](unsigned r) { return std::find(pinned.begin(), pinned.end(), r) != pinned.end(); };
+        if (profile) {
+            CHECK(tcg::jit_stats(f.h).remaps >= 1);
+            for (unsigned r : {S2, S3, S4, S5, S6}) CHECK(is_pinned(r));
+        } else {
+            CHECK(tcg::jit_stats(f.h).remaps == 0);
+            CHECK(pinned == std::vector<unsigned>{A5, A4, A3, A2, A0, SP});
+        }
+    }
 }
 
 TEST_CASE_METHOD(JitFixture, "the JIT returns after its budget, even inside chained blocks", "[cpu][tcg]")

@@ -15,6 +15,7 @@ struct JitConfig {
 const JitConfig kConfigs[] = {
     {"jit", {}},
     {"jit1", {.max_block_insns = 1}},
+    {"jit-blocks", {.side_exits = 0}},  // no superblocks: a block ends at every branch
     {"jit-nochain", {.chaining = false}},
     {"jit-noopt", {.optimize = false}},
 };
