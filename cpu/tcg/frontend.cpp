@@ -255,9 +255,11 @@ std::vector<GuestInsn> decode_guest_block(const uint8_t* host, uint64_t pc, uint
         if (len == 4) bits |= uint32_t(read_parcel(host + off + 2)) << 16;
         out.push_back({decode(bits), pc + off});
         off += len;
-        const Op op = out.back().d.op;
-        if (ends_block(op)) {
-            if (side_exits == 0 || !is_conditional_branch(op)) break;
+        // A backward branch (a loop's) stays a terminator: its taken side, the hot one, is then a
+        // jcc chained straight to the loop head rather than a side exit writing registers back.
+        const DecodedInsn& d = out.back().d;
+        if (ends_block(d.op)) {
+            if (side_exits == 0 || !is_conditional_branch(d.op) || d.imm <= 0) break;
             --side_exits;
         }
     }

@@ -12,8 +12,9 @@ namespace locklab::rv::tcg {
 // stays inside that page): at most `max_insns` instructions, ending after a control transfer or an
 // OPF_SYSTEM operation, or before an instruction straddling the page end. Empty if the first
 // instruction straddles it. With `side_exits` > 0 the block is a superblock: it goes on past up to
-// that many conditional branches (their taken side leaves the block, the not-taken side is the
-// instruction after them) and ends at the next one, an unconditional jump or a SYSTEM operation.
+// that many forward conditional branches (their taken side leaves the block, the not-taken side is
+// the instruction after them) and ends at the next one, at a backward branch (a loop's, whose taken
+// side is the hot one), an unconditional jump or a SYSTEM operation.
 std::vector<GuestInsn> decode_guest_block(const uint8_t* host, uint64_t pc, uint32_t max_insns,
                                           uint32_t side_exits = 0);
 

@@ -170,6 +170,12 @@ TEST_CASE("a superblock goes on past conditional branches, whose taken side leav
     CHECK(all.guest.size() == 8);
     CHECK(count(all, IrOp::ExitIf) == 3);
     CHECK(all.ops.back().op == IrOp::GotoTb);
+    // A backward branch (a loop's) ends the superblock.
+    const IrBlock loop = lower({addi(5, 5, 1), beq(5, 6, 64), addi(6, 6, -1), bne(6, 0, -12), addi(7, 7, 1), ebreak()},
+                               false, 6);
+    CHECK(loop.guest.size() == 4);
+    CHECK(loop.ops.back().op == IrOp::Branch);
+    CHECK(count(loop, IrOp::ExitIf) == 1);
 }
 
 TEST_CASE("a side exit on known values disappears or ends the block there", "[cpu][tcg]")
