@@ -2,6 +2,13 @@
 // cache of the temp folder's file system (ext4 on this project's hosts): cached pages are read at
 // once, an evicted range is -EAGAIN, a partly cached one is -EAGAIN after a short transfer (never
 // reported as done), and buffered writes are done whole or refused.
+//
+// The kernel's answer for an evicted page is not fixed: a RWF_NOWAIT read that misses starts
+// readahead without waiting for it, but if that I/O has already finished when it looks again (a
+// fast virtual disk; seen in about 1 of 3 runs under TSan here), the read succeeds. Those checks
+// therefore accept "done, with the right bytes" as well as -EAGAIN. A short transfer is pinned
+// deterministically by the end-of-file case, and the backend's fallback by MemoryDisk
+// (test_block_backend_nowait.cpp).
 #include <catch2/catch.hpp>
 
 #include <cerrno>
@@ -57,11 +64,15 @@ TEST_CASE("HostFile::preadv_nowait reads cached pages, and is -EAGAIN after a sh
     REQUIRE(cached_bytes(c.path, 0, kHalf) == static_cast<int64_t>(kHalf));
     REQUIRE(cached_bytes(c.path, kHalf, kHalf) == 0);
 
-    // The cached first half moves, the call is short, and that is -EAGAIN, not success.
+    // The cached first half moves, the call is short, and that is -EAGAIN, not success (unless
+    // the readahead it started finished in time: then all of it is there).
     std::fill(buf.begin(), buf.end(), 0xee);
-    CHECK(f.preadv_nowait(0, one_span(buf)) == -EAGAIN);
+    const int ret = f.preadv_nowait(0, one_span(buf));
     CHECK(slice(buf, 0, kHalf) == slice(c.data, 0, kHalf));
-    CHECK(slice(buf, kHalf, kHalf) == std::vector<uint8_t>(kHalf, 0xee));
+    if (ret == 0)
+        CHECK(buf == c.data);
+    else
+        CHECK(ret == -EAGAIN);
 
     // The blocking read does the whole transfer (and caches it): then the fast path can.
     REQUIRE(f.preadv(0, one_span(buf)) == 0);
@@ -125,7 +136,9 @@ TEST_CASE("RawDriver::try_read_nowait gives read()'s bytes or nothing; range and
     REQUIRE(drv.read(4096, one_span(b)) == 0);
     CHECK(a == b);
     REQUIRE(evict_from_page_cache(c.path, 0, kSize));
-    CHECK(drv.try_read_nowait(4096, one_span(a)) == -EAGAIN);
+    std::fill(a.begin(), a.end(), 0xee);
+    const int ret = drv.try_read_nowait(4096, one_span(a));
+    CHECK((ret == -EAGAIN || (ret == 0 && a == b)));
     CHECK(drv.try_read_nowait(kSize - 512, one_span(a)) == -EINVAL);
     CHECK(drv.try_write_nowait(kSize - 512, one_span(a)) == -EINVAL);
 

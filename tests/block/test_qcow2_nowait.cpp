@@ -1,8 +1,11 @@
 // Qcow2Driver::try_read_nowait: allocated, zero and unallocated clusters (through the backing
 // file's own non-blocking read) give read()'s bytes; an L2 table not in the cache, a compressed
-// cluster, or data not in the host's page cache is -EAGAIN, never a blocking read.
+// cluster, or data not in the host's page cache is -EAGAIN, never a blocking read. (For evicted
+// data the kernel may also answer with the bytes, if the readahead the miss started finished in
+// time: see test_host_file_nowait.cpp.)
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cerrno>
 #include <vector>
 
@@ -66,11 +69,15 @@ TEST_CASE("qcow2 try_read_nowait: read()'s bytes where nothing would block, -EAG
     }
     SECTION("data not in the page cache: the image's own cluster, or the backing file's")
     {
+        auto evicted_read = [&](uint64_t pos) {
+            const int ret = drv->try_read_nowait(pos, c.range(fast, 4096));
+            return ret == -EAGAIN || (ret == 0 && std::equal(fast.begin(), fast.end(), slow.begin() + pos));
+        };
         REQUIRE(evict_from_page_cache(c.dir.file("top.qcow2"), 0, 0));
-        CHECK(drv->try_read_nowait(0, c.range(fast, 4096)) == -EAGAIN);
+        CHECK(evicted_read(0));
         CHECK(drv->try_read_nowait(kCluster, c.range(fast, 4096)) == 0);  // a zero cluster reads no file
         REQUIRE(evict_from_page_cache(c.dir.file("base.raw"), 0, 0));
-        CHECK(drv->try_read_nowait(5 * kCluster, c.range(fast, 4096)) == -EAGAIN);
+        CHECK(evicted_read(5 * kCluster));
         REQUIRE(drv->read(0, c.range(fast, kDisk)) == 0);
         CHECK(fast == slow);
     }
