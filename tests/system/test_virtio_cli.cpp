@@ -100,7 +100,7 @@ TEST_CASE("a doubled comma in a -drive value is a comma of the file name", "[sys
     CHECK(cfg.drives[0].file == "my,disk.img");
 }
 
-TEST_CASE("-drive aio=threads puts every request on the worker threads; aio=nowait, the default, tries inline first",
+TEST_CASE("a drive with aio=threads puts every request on the worker threads, and with aio=nowait (the default) tries inline first",
           "[system][cli][virtio]")
 {
     CHECK(accepted({"-drive", "file=a.img,format=raw,id=d0"}).drives.at(0).aio == AioMode::Nowait);
