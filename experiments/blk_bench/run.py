@@ -72,6 +72,8 @@ def parse_args():
     p.add_argument("--locklab-aio", choices=("nowait", "threads"), default="nowait",
                    help="locklab's -drive aio= (nowait, the default: reads from the page cache inline in the "
                         "device's event loop; threads: every request on the worker pool, as QEMU's default aio=threads)")
+    p.add_argument("--locklab-lock-impl", choices=("mutex", "queuing", "spin", "rfifo"),
+                   help="what locklab's BQL and device locks are built on (--lock-impl; default: locklab's)")
     p.add_argument("--timeout", type=float, default=300, help="seconds per run")
     a = p.parse_args()
     a.runs = a.runs or (1 if a.quick else 3)
@@ -107,6 +109,8 @@ def command(args, emulator, placement, fmt, elf, image):
         cmd[drive] += f",aio={args.locklab_aio}"
         model = "global" if args.hammer_lock == "bql" else "per-device"
         cmd += ["--device-lock", f"{HAMMER_LOCK_CLASS[args.hammer]}={model}"]
+        if args.locklab_lock_impl:
+            cmd += ["--lock-impl", args.locklab_lock_impl]
     return cmd
 
 
@@ -171,7 +175,8 @@ def ratio(a, b):
 
 def summary(args, med, failures, load_before):
     L = [f"# Block benchmark, {datetime.datetime.now():%Y-%m-%d %H:%M}", "",
-         f"locklab `{args.locklab}` (-drive aio={args.locklab_aio}), QEMU `{args.qemu or '(not run)'}` (its default, "
+         f"locklab `{args.locklab}` (-drive aio={args.locklab_aio}"
+         f"{', --lock-impl ' + args.locklab_lock_impl if args.locklab_lock_impl else ''}), QEMU `{args.qemu or '(not run)'}` (its default, "
          f"aio=threads); "
          f"{'quick' if args.quick else 'full'} run: {args.runs} run(s) per configuration (medians), "
          f"{args.size_mb} MiB image (raw, and the same contents as a fully allocated qcow2), -smp {args.smp}: hart 0 "
