@@ -37,8 +37,9 @@ public:
     // The same transfers, done only if the host can do them without waiting (preadv2/pwritev2 with
     // RWF_NOWAIT: Linux >= 4.14 for buffered reads; buffered writes depend on the file system, and
     // ext4 and tmpfs refuse them). 0: all of iov moved (a read wholly past the end of the file reads
-    // zeroes, as preadv's; one that crosses the end is short, see -EAGAIN). Otherwise a negative errno, part of iov may have moved, and the caller
-    // does the whole transfer again with preadv/pwritev:
+    // zeroes, as preadv's; one that crosses the end is short, see -EAGAIN). Otherwise a negative
+    // errno, part of iov may have moved, and the caller does the whole transfer again with
+    // preadv/pwritev:
     //   -EAGAIN      it would block: a page is not in the page cache, or a lock is busy; a short
     //                transfer counts as this (the next page is what would block), so it is never
     //                retried here;

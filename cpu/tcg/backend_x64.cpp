@@ -64,12 +64,16 @@ struct Pinned {
 constexpr std::array<int, PinnedRegs::kCount> kPinnedHost = {Operand::R13, Operand::R14, Operand::R15,
                                                              Operand::R9,  Operand::R10, Operand::R11};
 constexpr bool is_caller_saved(int host) { return host < Operand::R12; }
+// The (guest, host) pairs of `p`, checked: distinct guest registers, none of them x0.
 std::array<Pinned, PinnedRegs::kCount> pinned_list(const PinnedRegs& p)
 {
     std::array<Pinned, PinnedRegs::kCount> out{};
+    std::array<bool, kGuestRegs> seen{};
     for (size_t k = 0; k < PinnedRegs::kCount; ++k) {
-        if (p.guest[k] == 0 || p.guest[k] >= kGuestRegs) throw std::logic_error("jit: bad pinned register");
-        out[k] = {Temp(p.guest[k]), kPinnedHost[k]};
+        const uint8_t g = p.guest[k];
+        if (g == 0 || g >= kGuestRegs || seen[g]) throw std::logic_error("jit: bad pinned register set");
+        seen[g] = true;
+        out[k] = {Temp(g), kPinnedHost[k]};
     }
     return out;
 }
@@ -103,7 +107,6 @@ public:
     {
         fixed_host_.fill(-1);
         for (const Pinned& p : fixed_) {
-            if (fixed_host_[p.guest] >= 0) throw std::logic_error("jit: a guest register pinned twice");
             fixed_host_[p.guest] = int8_t(p.host);
             home_[p.guest] = int8_t(p.host);
         }
@@ -387,8 +390,8 @@ private:
         jnz(miss, T_NEAR);
         mov(rdi, qword[rax + rdx * 8 + int32_t(offsetof(TlbTable, pa_addend))]);
         add(rdi, rcx);  // the target's physical address
-        mov(esi, ecx);
-        shr(esi, 1);
+        mov(esi, ecx);  // TbCache::slot(pc)
+        shr(esi, TbCache::kJumpCacheShift);
         and_(esi, int32_t(TbCache::kJumpCache - 1));
         static_assert(TbCache::kJumpCache - 1 <= 0x7fffffff);
         mov(rax, reinterpret_cast<uintptr_t>(lk.jump_cache));

@@ -59,11 +59,14 @@ public:
 
 private:
     void flush();
+    // A trampoline for `pinned` at the start of the (empty) code buffer, wired to this engine.
+    Trampoline new_trampoline(const PinnedRegs& pinned);
     TranslationBlock* translate(Hart& h, const PageRef& page);
     void trace_block(const TranslationBlock& tb, size_t ir_ops, uint64_t ns);
 
     HartLayout layout_;
     CodeBuffer code_;
+    TlbTable* const* fetch_table_;  // &h.tlb->fetch (the hart's Tlb lives as long as the hart)
     Trampoline tramp_;
     TbCache tbs_;
     bool flush_pending_ = false;

@@ -33,11 +33,18 @@ constexpr size_t kMinCodeBuffer = size_t(64) << 10;
 
 Engine::Engine(const Hart& h, const JitOptions& o)
     : opts(o), layout_(HartLayout::of(h)), code_(std::max(o.code_buffer_bytes, kMinCodeBuffer)),
-      tramp_(emit_trampoline(code_, layout_, PinnedRegs{}))
+      fetch_table_(&h.tlb->fetch)
 {
     if (opts.max_block_insns == 0) opts.max_block_insns = 1;
-    tramp_.next = &Engine::next;
-    tramp_.lookup = {&flush_pending_, &h.tlb->fetch, tbs_.jump_cache()};
+    tramp_ = new_trampoline(PinnedRegs{});
+}
+
+Trampoline Engine::new_trampoline(const PinnedRegs& pinned)
+{
+    Trampoline t = emit_trampoline(code_, layout_, pinned);
+    t.next = &Engine::next;
+    t.lookup = {&flush_pending_, fetch_table_, tbs_.jump_cache()};
+    return t;
 }
 
 const uint8_t* Engine::next(Hart* hp, uint64_t from)
@@ -62,11 +69,7 @@ void Engine::flush()
     tbs_.flush();
     if (repin_) {
         code_.reset(0);
-        const NextFn next = tramp_.next;
-        const IndirectLookup lookup = tramp_.lookup;
-        tramp_ = emit_trampoline(code_, layout_, *repin_);
-        tramp_.next = next;
-        tramp_.lookup = lookup;
+        tramp_ = new_trampoline(*repin_);
         repin_.reset();
         ++stats.remaps;
     } else {

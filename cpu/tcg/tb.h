@@ -74,7 +74,8 @@ struct alignas(kMaxExits) TranslationBlock {
 class TbCache {
 public:
     static constexpr size_t kJumpCache = 4096;  // per-vCPU direct-mapped front, by virtual pc
-    static size_t slot(uint64_t pc) { return (pc >> 1) & (kJumpCache - 1); }
+    static constexpr unsigned kJumpCacheShift = 1;  // instructions are 2-byte aligned
+    static size_t slot(uint64_t pc) { return (pc >> kJumpCacheShift) & (kJumpCache - 1); }
     // The jump cache's entries (indexed by slot(pc)), for generated code's inline lookup of an
     // indirect jump's target; stable for the cache's lifetime.
     TranslationBlock* const* jump_cache() const { return jump_cache_.data(); }
