@@ -243,7 +243,12 @@ void VirtioDevice::attach_notifier(AioContext& ctx)
 {
     if (notifier_attached_.exchange(true)) return;
     ctx.set_event_notifier(host_notifier_, [this] { run_ring_side(); });
-    host_notifier_.set();  // pick up whatever was queued while detached
+    // Pick up whatever was queued while detached: every queue counts as notified (as QEMU's
+    // dataplane start notifies every queue). A handler cut short by a drained section consumed its
+    // queue's kick and left the rest of the ring unpopped (pop() refuses while quiesced); without
+    // this they would wait for a kick the driver never sends. Bits past the last queue are ignored.
+    kicked_.fetch_or(~0u);
+    host_notifier_.set();
 }
 
 void VirtioDevice::detach_notifier(AioContext& ctx)

@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <condition_variable>
 #include <cstring>
+#include <functional>
 #include <mutex>
 #include <vector>
 
@@ -134,6 +135,9 @@ public:
         return flushes_;
     }
     void set_nowait(MemoryNowait m) { nowait_.store(m); }
+    // Called at the start of every try_*_nowait call, in the submitting thread (where a test can
+    // hold a queue handler in the middle of its ring). Set only while no request is in flight.
+    void set_nowait_hook(std::function<void()> hook) { nowait_hook_ = std::move(hook); }
     unsigned nowait_tries() const { return nowait_tries_.load(); }  // calls of the try_*_nowait variants
 
     Gate gate;  // thread-safe
@@ -144,6 +148,7 @@ private:
     int try_nowait(uint64_t offset, const IoVector& iov, Move move)
     {
         ++nowait_tries_;
+        if (nowait_hook_) nowait_hook_();
         const MemoryNowait mode = nowait_.load();
         if (mode == MemoryNowait::Unsupported) return -ENOTSUP;
         if (mode == MemoryNowait::Again || !gate.is_open()) return -EAGAIN;
@@ -175,6 +180,7 @@ private:
     const bool zeroing_;          // immutable
     std::atomic<MemoryNowait> nowait_{MemoryNowait::Works};  // atomic; set by the test
     std::atomic<unsigned> nowait_tries_{0};                  // atomic
+    std::function<void()> nowait_hook_;  // set by the test while no request is in flight
 };
 
 }  // namespace locklab::test
