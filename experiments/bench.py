@@ -76,7 +76,7 @@ def run_guest(command, timeout):
 
 def locklab_instret(locklab, elf, timeout):
     """Hart 0's retired instructions for a whole run of `elf`, from locklab --stats."""
-    result, stderr = run_guest([locklab, "--stats"] + machine_args(elf), timeout)
+    result, stderr = run_guest([locklab, "--accel", "interp", "--stats"] + machine_args(elf), timeout)
     match = STATS_RE.search(stderr)
     if not match:
         raise BenchError(f"no `locklab-stats:` line on stderr of {locklab} --stats")
@@ -121,7 +121,7 @@ def bench_kernel(kernel, args):
     jit_mips = []
     for run in range(args.runs):
         if run > 0:
-            result, _ = run_guest([args.locklab] + machine_args(elf), args.timeout)
+            result, _ = run_guest([args.locklab, "--accel", "interp"] + machine_args(elf), args.timeout)
             checksums.add(result["checksum"])
             locklab_mips.append(mips(instructions, result["ticks"]))
         if args.jit:

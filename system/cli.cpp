@@ -250,7 +250,7 @@ CliResult parse_command_line(const std::vector<std::string>& raw_args)
     std::string machine = "virt", bios = "none", cpu = "rv64", debug, smp = "1", mem = "128M", threads = "multi",
                 serial = "stdio", display = "none";
     std::string positional_kernel;
-    std::string accel = "interp";  // --accel
+    std::string accel{accel_name(kDefaultAccel)};  // --accel
     std::vector<std::string> objects, drives, globals, device_locks;
     bool nographic = false;
     std::string lockdep;
@@ -276,7 +276,8 @@ CliResult parse_command_line(const std::vector<std::string>& raw_args)
                       "'multi': one host thread per hart (default); 'single': all harts round-robin on one "
                       "thread with instruction-counted time, deterministic")
             ->capture_default_str();
-        a->add_option("--accel", accel, "Execution engine: 'interp' (default) or 'jit' ('tcg' = jit, as in QEMU)")
+        a->add_option("--accel", accel, fmt::format("Execution engine: 'jit' ('tcg' = jit, as in QEMU) or 'interp' (the "
+                                  "reference interpreter); default for this build: '{}'", accel_name(kDefaultAccel)))
             ->capture_default_str();
         a->add_option("--slice", cfg.slice, "Instructions per hart turn")->capture_default_str();
         a->add_option("--lock-model", cfg.lock_model, "MMIO lock model: " + fmt::format("{}", fmt::join(lock_model_names(), ", ")))

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -26,6 +27,14 @@ enum class Accel {
     Interp,  // the block-cached interpreter (cpu/interpreter.cpp)
     Jit,     // the TCG-style JIT (cpu/tcg/jit.h)
 };
+// The engine when none is asked for: the JIT, except in builds configured with
+// LOCKLAB_DEFAULT_ACCEL=interp (the tsan preset: TSan cannot see accesses made by generated code).
+#ifdef LOCKLAB_DEFAULT_ACCEL_INTERP
+inline constexpr Accel kDefaultAccel = Accel::Interp;
+#else
+inline constexpr Accel kDefaultAccel = Accel::Jit;
+#endif
+constexpr std::string_view accel_name(Accel a) { return a == Accel::Jit ? "jit" : "interp"; }
 
 enum class ThreadMode {
     Multi,   // one host thread per hart (MTTCG-like); the main thread runs the main loop
@@ -44,7 +53,7 @@ struct MachineConfig {
     uint64_t ram_size = 128ull << 20;
     unsigned smp = 1;
     ThreadMode threads = ThreadMode::Multi;
-    Accel accel = Accel::Interp; // --accel interp|jit (QEMU's -accel tcg means jit)
+    Accel accel = kDefaultAccel; // --accel interp|jit (QEMU's -accel tcg means jit)
     uint64_t slice = 10000;      // instructions per hart per turn (single mode) / per run() call
     std::string serial_out;      // empty: stdout
     int serial_in_fd = 0;        // -1: no serial input

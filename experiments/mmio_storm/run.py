@@ -64,6 +64,8 @@ def parse_args():
     p.add_argument("--models", default=None, help="comma-separated lock models (default: all locklab accepts)")
     p.add_argument("--lifetimes", default=",".join(KNOWN_LIFETIMES), help="comma-separated lifetime policies")
     p.add_argument("--patterns", default=",".join(PATTERNS), help="comma-separated access patterns")
+    p.add_argument("--accel", choices=("interp", "jit"), default="interp",
+                   help="locklab's engine (default interp: the published figures are the interpreter's)")
     p.add_argument("--cost", type=int, default=0, help="mmio-scratch busy-wait per access, ns")
     p.add_argument("--timeout", type=float, default=120, help="seconds per run")
     a = p.parse_args()
@@ -85,6 +87,7 @@ class Locklab:
 
     def __init__(self, args):
         self.binary = args.locklab
+        self.accel = args.accel
         self.elf_dir = args.elf_dir
         self.suffix = "_quick" if args.quick else ""
         self.cost = args.cost
@@ -111,7 +114,7 @@ class Locklab:
         False: then no lock wait share), and stderr."""
         with tempfile.TemporaryDirectory(prefix="mmio_storm.") as tmp:
             stats_json = os.path.join(tmp, "lockstats.json")
-            cmd = [self.binary, "-machine", "virt", "-nographic", "-bios", "none", "-smp", str(vcpus),
+            cmd = [self.binary, "--accel", self.accel, "-machine", "virt", "-nographic", "-bios", "none", "-smp", str(vcpus),
                    "-m", "128M", "-kernel", self.elf(pattern), "--lock-model", model, "--lifetime", lifetime,
                    "--stats"] + (["--lock-stats-json", stats_json] if lock_stats else []) + \
                   self.devices(pattern, vcpus)
@@ -335,7 +338,7 @@ def summary(args, lab, rows, churn_rows, models, skipped_models, notes, load_bef
          f"host: {cores} cores, load average {load_before:.1f} at the start and {load_after:.1f} at the end "
          f"(with a load above the core count the vCPU threads wait for a core: the p99 and the "
          f"throughput show it). Round trip = one store and one load "
-         f"(interpreter); latencies are per round trip, from rdtime over batches of 50 (p50 = median of "
+         f"({'JIT' if args.accel == 'jit' else 'interpreter'}); latencies are per round trip, from rdtime over batches of 50 (p50 = median of "
          f"the harts' medians, p99 = worst hart's p99). Mops/s = all harts' round trips / (last end - first "
          f"start); cores = sum over harts of round trips x p50 / that span, an estimate of how many host "
          f"cores the vCPUs got (N when N vCPUs ran side by side the whole time). 'From p50' = N x p50 at 1 "
