@@ -342,8 +342,18 @@ int Machine::run()
 void Machine::print_stats(double wall_seconds) const
 {
     std::string harts;
-    for (const auto& h : harts_)
-        harts += fmt::format("{}{{\"hart\":{},\"instret\":{}}}", harts.empty() ? "" : ",", h->hartid, h->instret);
+    for (const auto& h : harts_) {
+        std::string jit;  // what the JIT did for this hart (cpu/tcg/jit.h), when it ran it
+        if (rv::tcg::jit_enabled(*h)) {
+            const rv::tcg::JitStats j = rv::tcg::jit_stats(*h);
+            jit = fmt::format(",\"jit\":{{\"blocks\":{},\"guest_insns\":{},\"host_bytes\":{},\"translate_ns\":{},"
+                              "\"flushes\":{},\"chains\":{},\"remaps\":{},\"pinned\":[{}]}}",
+                              j.blocks_translated, j.guest_insns_translated, j.host_bytes, j.translate_ns, j.flushes,
+                              j.chains, j.remaps, fmt::join(rv::tcg::jit_pinned_registers(*h), ","));
+        }
+        harts += fmt::format("{}{{\"hart\":{},\"instret\":{}{}}}", harts.empty() ? "" : ",", h->hartid, h->instret,
+                             jit);
+    }
     std::string drives;  // how many reads and writes the inline fast path served (block/aio_mode.h)
     for (const std::string& id : drives_->ids()) {
         const BlockBackend& b = *drives_->find(id);

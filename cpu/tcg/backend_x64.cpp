@@ -114,6 +114,8 @@ public:
             const IrInsn& i = b.ops[k];
             if (i.a.is_temp()) last_use_[i.a.temp] = k;
             if (i.b.is_temp()) last_use_[i.b.temp] = k;
+            if (i.c.is_temp()) last_use_[i.c.temp] = k;
+            if (i.d.is_temp()) last_use_[i.d.temp] = k;
             if (i.dst != kNoTemp && !is_global(i.dst)) last_use_[i.dst] = std::max(last_use_[i.dst], k);
         }
     }
@@ -465,6 +467,7 @@ private:
             movzx(rd.cvt32(), al);
             break;
         }
+        case IrOp::Select: select(i); break;
         case IrOp::Load: load(i); break;
         case IrOp::Store: store(i); break;
         case IrOp::Call: helper_call(i); break;
@@ -635,6 +638,51 @@ private:
             if (i.op == IrOp::Shl) shl(rd, cl);
             else if (i.op == IrOp::Shr) shr(rd, cl);
             else sar(rd, cl);
+        }
+    }
+
+    // dst = cond(a, b) ? c : d in rcx with a cmov (no host branch), and rbx (instructions retired)
+    // lowered by `unretire` when cond holds, also with a cmov. Registers: a and b and a local d may
+    // occupy the three pool registers; c is read from its register or its h.x slot (cmov takes a
+    // memory operand), so nothing else is allocated until they are released.
+    void select(const IrInsn& i)
+    {
+        const Reg64 ra = in_reg(i.a, rax);
+        const Reg64 rb = i.b.is_temp() ? get(i.b.temp) : rdx;
+        if (i.d.is_temp()) mov(rcx, get(i.d.temp));
+        else mov(rcx, i.d.imm);
+        compare(ra, i.b, rb);  // after the movs: rdx may be its wide immediate
+        const Cond c = i.cond;
+        if (i.c.is_temp()) {
+            const Temp t = i.c.temp;
+            if (home_[t] >= 0) cmovcc(c, rcx, Reg64(home_[t]));
+            else cmovcc(c, rcx, guest_slot(t));  // not cached: h.x holds its value
+        } else {
+            mov(rax, i.c.imm);  // mov keeps the flags
+            cmovcc(c, rcx, rax);
+        }
+        if (i.unretire) {
+            lea(rax, ptr[rbx - int(i.unretire)]);
+            cmovcc(c, rbx, rax);
+        }
+        // The operands are done with: a dying local's register may take dst.
+        pinned_.fill(false);
+        release_dead_locals(now_);
+        if (is_global(i.dst) && !is_pinned(i.dst) && home_[i.dst] < 0) {
+            mov(guest_slot(i.dst), rcx);  // not cached: write it through (clean)
+        } else {
+            mov(def(i.dst), rcx);
+        }
+    }
+    void cmovcc(Cond c, const Reg64& d, const Operand& s)
+    {
+        switch (c) {
+        case Cond::EQ: cmove(d, s); break;
+        case Cond::NE: cmovne(d, s); break;
+        case Cond::LT: cmovl(d, s); break;
+        case Cond::GE: cmovge(d, s); break;
+        case Cond::LTU: cmovb(d, s); break;
+        case Cond::GEU: cmovae(d, s); break;
         }
     }
 

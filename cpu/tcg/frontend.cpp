@@ -35,6 +35,34 @@ bool is_conditional_branch(Op op)
     }
 }
 
+Cond branch_cond(Op op)
+{
+    switch (op) {
+    case Op::BEQ: return Cond::EQ;
+    case Op::BNE: return Cond::NE;
+    case Op::BLT: return Cond::LT;
+    case Op::BGE: return Cond::GE;
+    case Op::BLTU: return Cond::LTU;
+    default: return Cond::GEU;
+    }
+}
+
+// Operations the Lowering turns into register arithmetic only (no memory access, no trap, no
+// helper, no control flow, no division: its zero-divisor path is out of line).
+bool is_register_computation(Op op)
+{
+    switch (op) {
+    case Op::LUI: case Op::AUIPC: case Op::ADDI: case Op::SLTI: case Op::SLTIU: case Op::XORI: case Op::ORI:
+    case Op::ANDI: case Op::SLLI: case Op::SRLI: case Op::SRAI: case Op::ADD: case Op::SUB: case Op::SLL:
+    case Op::SLT: case Op::SLTU: case Op::XOR: case Op::SRL: case Op::SRA: case Op::OR: case Op::AND:
+    case Op::MUL: case Op::ADDIW: case Op::ADDW: case Op::SUBW: case Op::MULW: case Op::SLLIW: case Op::SRLIW:
+    case Op::SRAIW: case Op::SLLW: case Op::SRLW: case Op::SRAW:
+        return true;
+    default:
+        return false;
+    }
+}
+
 uint16_t read_parcel(const uint8_t* p)
 {
     // Relaxed atomic, like the interpreter: another hart may be writing this code.
@@ -141,6 +169,38 @@ public:
         }
     }
 
+    // Instruction `index` is a conditional branch over exactly the next instruction, which only
+    // computes a register from registers (no memory, no trap, no control flow): lower the pair
+    // branch-free. The skipped instruction computes into a local, and a Select keeps the register's
+    // old value (and retires one instruction fewer) when the branch is taken. Compilers for RISC-V
+    // (no conditional move in RV64I) emit this shape for `x = c ? y : x`; as a side exit it cost a
+    // host branch misprediction on data-dependent conditions and a block transition on every taken
+    // branch. Returns false (nothing emitted) when the pair does not qualify.
+    bool select(uint32_t index)
+    {
+        if (index + 1 >= b_.guest.size()) return false;
+        const GuestInsn& br = b_.guest[index];
+        const GuestInsn& skipped = b_.guest[index + 1];
+        const uint8_t rd = skipped.d.rd;
+        if (!is_conditional_branch(br.d.op) || br.pc + uint64_t(int64_t(br.d.imm)) != skipped.pc + skipped.d.len ||
+            !is_register_computation(skipped.d.op) || rd == 0 || rd == kZeroSink)
+            return false;
+        into_ = b_.new_temp();
+        insn(index + 1);
+        const Temp value = into_;
+        into_ = kNoTemp;
+        IrInsn sel = make(IrOp::Select);
+        sel.cond = branch_cond(br.d.op);
+        sel.a = reg(br.d.rs1);
+        sel.b = reg(br.d.rs2);
+        sel.dst = Temp(rd);
+        sel.c = Arg::t(Temp(rd));
+        sel.d = Arg::t(value);
+        sel.unretire = 1;
+        b_.ops.push_back(sel);
+        return true;
+    }
+
     // After the last instruction: a block cut short (length bound, page end) falls through.
     void finish(uint64_t next_pc)
     {
@@ -171,16 +231,19 @@ private:
         emit(o, t, a, b);
         return t;
     }
+    // Where an instruction's result goes: guest register rd, or the local a branch-free hammock
+    // computes it into (select()).
+    Temp dest(uint8_t rd) const { return into_ != kNoTemp ? into_ : Temp(rd); }
     // rd = a op b; nothing for x0 (kZeroSink): none of these can fault.
     void op(IrOp o, uint8_t rd, Arg a, Arg b)
     {
-        if (rd != kZeroSink && rd != 0) emit(o, Temp(rd), a, b);
+        if (rd != kZeroSink && rd != 0) emit(o, dest(rd), a, b);
     }
     void mov(uint8_t rd, Arg a) { op(IrOp::Mov, rd, a, Arg::i(0)); }
     void word(IrOp o, uint8_t rd, Arg a, Arg b)
     {
         if (rd == kZeroSink || rd == 0) return;
-        emit(IrOp::Ext32s, Temp(rd), Arg::t(local(o, a, b)));
+        emit(IrOp::Ext32s, dest(rd), Arg::t(local(o, a, b)));
     }
     void word32(IrOp o, uint8_t rd, IrOp extend, Arg a, Arg b)
     {
@@ -193,7 +256,7 @@ private:
         if (rd == kZeroSink || rd == 0) return;
         IrInsn i = make(IrOp::SetCond);
         i.cond = c;
-        i.dst = Temp(rd);
+        i.dst = dest(rd);
         i.a = a;
         i.b = b;
         b_.ops.push_back(i);
@@ -238,6 +301,7 @@ private:
 
     IrBlock& b_;
     uint32_t index_ = 0;
+    Temp into_ = kNoTemp;  // set while select() lowers the skipped instruction
 };
 
 }  // namespace
@@ -272,7 +336,10 @@ IrBlock build_ir(uint64_t pc, std::vector<GuestInsn> insns)
     b.pc = pc;
     b.guest = std::move(insns);
     Lowering l(b);
-    for (uint32_t i = 0; i < b.guest.size(); ++i) l.insn(i);
+    for (uint32_t i = 0; i < b.guest.size(); ++i) {
+        if (l.select(i)) ++i;  // the branch and the instruction it skips, as one Select
+        else l.insn(i);
+    }
     const GuestInsn& last = b.guest.back();
     l.finish(last.pc + last.d.len);
     return b;

@@ -28,7 +28,7 @@ const char* ir_op_name(IrOp op)
     static constexpr const char* kNames[] = {"mov",     "add",     "sub",     "and",          "or",
                                              "xor",     "mul",     "div",     "divu",         "rem",
                                              "remu",    "shl",     "shr",     "sar",          "ext32s",
-                                             "ext32u",  "setcond", "load",    "store",        "call",
+                                             "ext32u",  "setcond", "select",  "load",    "store",        "call",
                                              "exit_if", "goto_tb", "branch",  "jump_indirect", "system"};
     static_assert(std::size(kNames) == size_t(IrOp::System) + 1);
     return kNames[size_t(op)];
@@ -51,7 +51,8 @@ std::string IrBlock::dump() const
     std::string out;
     for (const IrInsn& i : ops) {
         out += fmt::format("{:3} {}", i.guest_index, ir_op_name(i.op));
-        if (i.op == IrOp::SetCond || i.op == IrOp::Branch || i.op == IrOp::ExitIf) out += fmt::format(".{}", cond_name(i.cond));
+        if (i.op == IrOp::SetCond || i.op == IrOp::Select || i.op == IrOp::Branch || i.op == IrOp::ExitIf)
+            out += fmt::format(".{}", cond_name(i.cond));
         if (i.op == IrOp::Load || i.op == IrOp::Store) out += fmt::format(".{}{}", i.sign ? "s" : "u", i.size * 8);
         if (i.dst != kNoTemp) out += fmt::format(" {}", temp_name(i.dst));
         if (i.a.is_temp() || i.a.imm != 0 || i.op != IrOp::Call) {
@@ -60,6 +61,7 @@ std::string IrBlock::dump() const
         if (i.op != IrOp::Mov && i.op != IrOp::Ext32s && i.op != IrOp::Ext32u && i.op != IrOp::Load &&
             i.op != IrOp::GotoTb && i.op != IrOp::JumpIndirect && i.op != IrOp::System && i.op != IrOp::Call)
             out += ", " + arg_name(i.b);
+        if (i.op == IrOp::Select) out += fmt::format(" ? {} : {} unretire {}", arg_name(i.c), arg_name(i.d), i.unretire);
         if (i.op == IrOp::Load || i.op == IrOp::Store) out += fmt::format(" +{}", i.offset);
         if (i.op == IrOp::GotoTb || i.op == IrOp::Branch || i.op == IrOp::ExitIf) out += fmt::format(" -> {:#x}", i.target);
         if (i.op == IrOp::Branch) out += fmt::format(" else {:#x}", i.fallthrough);

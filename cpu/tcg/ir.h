@@ -48,6 +48,10 @@ enum class IrOp : uint8_t {
     Ext32s,          // sign-extend the low 32 bits of a
     Ext32u,          // zero-extend the low 32 bits of a
     SetCond,         // dst = cond(a, b) ? 1 : 0
+    // dst = cond(a, b) ? c : d, and when cond holds `unretire` fewer guest instructions retired: a
+    // forward branch over one instruction made branch-free (the frontend computes the skipped
+    // instruction's result into the local d; c is the register's old value). Never faults.
+    Select,
     // Guest memory through the softmmu TLB (fast path inline, helper on miss/MMIO/fault).
     Load,            // dst = mem[a + offset], `size` bytes, sign-extended if `sign`
     Store,           // mem[a + offset] = b (`size` bytes)
@@ -75,6 +79,8 @@ struct IrInsn {
     bool sign = false;      // Load: sign-extend
     Temp dst = kNoTemp;
     Arg a, b;
+    Arg c, d;               // Select: the values
+    uint8_t unretire = 0;   // Select: instructions not retired when cond holds
     int64_t offset = 0;     // Load/Store: address displacement
     uint64_t target = 0;    // GotoTb/Branch: taken target
     uint64_t fallthrough = 0;  // Branch: not-taken target

@@ -76,6 +76,8 @@ void fold_constants(IrBlock& b)
     for (IrInsn i : b.ops) {
         if (uses_a(i.op)) subst(i.a);
         if (uses_b(i.op)) subst(i.b);
+        subst(i.c);
+        subst(i.d);
         if (is_commutative(i.op) && i.a.is_imm && i.b.is_temp()) std::swap(i.a, i.b);  // immediates go last
         if (is_pure(i.op)) {
             const bool all_imm = i.a.is_imm && (!uses_b(i.op) || i.b.is_imm);
@@ -125,6 +127,8 @@ void remove_dead_temps(IrBlock& b)
         if (i.dst != kNoTemp && !is_global(i.dst)) live[i.dst] = false;
         if (uses_a(i.op) && i.a.is_temp()) live[i.a.temp] = true;
         if (uses_b(i.op) && i.b.is_temp()) live[i.b.temp] = true;
+        if (i.c.is_temp()) live[i.c.temp] = true;
+        if (i.d.is_temp()) live[i.d.temp] = true;
         kept.push_back(i);
     }
     b.ops.assign(kept.rbegin(), kept.rend());

@@ -12,6 +12,7 @@ RegisterProfile::Uses RegisterProfile::count_uses(const IrBlock& b)
     for (const IrInsn& i : b.ops) {
         if (i.a.is_temp() && is_global(i.a.temp)) read[i.a.temp] = true;
         if (i.b.is_temp() && is_global(i.b.temp)) read[i.b.temp] = true;
+        if (i.c.is_temp() && is_global(i.c.temp)) read[i.c.temp] = true;
         if (i.dst != kNoTemp && is_global(i.dst)) written[i.dst] = true;
     }
     for (size_t r = 1; r < kGuestRegs; ++r) u[r] = uint8_t(read[r]) + uint8_t(written[r]);

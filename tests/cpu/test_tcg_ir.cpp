@@ -202,3 +202,42 @@ TEST_CASE("an immediate first operand of a commutative operation moves last, so 
     CHECK(b.ops[2].op == IrOp::Sub);  // not commutative: stays 0 - r
     CHECK(b.ops[2].a.is_imm);
 }
+
+TEST_CASE("a branch over one register computation becomes a Select, over anything else a side exit", "[cpu][tcg]")
+{
+    // beq t0,t1 over `addi t2,t2,1`: the addi computes into a local, the Select keeps t2's old value
+    // (and retires one instruction fewer) when the branch is taken.
+    const IrBlock b = lower({beq(5, 6, 8), addi(7, 7, 1), addi(8, 8, 1), ebreak()}, false, 6);
+    REQUIRE(count(b, IrOp::Select) == 1);
+    CHECK(count(b, IrOp::ExitIf) == 0);
+    const IrInsn& sel = b.ops[1];
+    REQUIRE(sel.op == IrOp::Select);
+    CHECK(sel.cond == Cond::EQ);
+    CHECK(sel.a.temp == 5);
+    CHECK(sel.b.temp == 6);
+    CHECK(sel.dst == 7);
+    CHECK(sel.c.temp == 7);
+    CHECK(sel.d.temp == b.ops[0].dst);
+    CHECK(!is_global(b.ops[0].dst));  // the skipped addi wrote a local, not t2
+    CHECK(sel.unretire == 1);
+    CHECK(sel.guest_index == 1);
+    CHECK(b.dump().find("select.eq x7 x5, x6 ? x7 : t0 unretire 1") != std::string::npos);
+    // A W-form's two operations both go to locals; the branch may read the register it guards.
+    const IrBlock w = lower({bne(7, 0, 8), addiw(7, 7, 5), ebreak()}, false, 6);
+    REQUIRE(count(w, IrOp::Select) == 1);
+    CHECK(w.ops[2].a.temp == 7);
+    // Not a Select: a load (it may fault), a write to x0, a branch over two instructions, a branch
+    // to somewhere else, a division (its special cases are out of line).
+    CHECK(count(lower({beq(5, 6, 8), ld(7, 5, 0), ebreak()}, false, 6), IrOp::ExitIf) == 1);
+    CHECK(count(lower({beq(5, 6, 8), addi(0, 7, 1), ebreak()}, false, 6), IrOp::ExitIf) == 1);
+    CHECK(count(lower({beq(5, 6, 12), addi(7, 7, 1), addi(8, 8, 1), ebreak()}, false, 6), IrOp::ExitIf) == 1);
+    CHECK(count(lower({beq(5, 6, 4), addi(7, 7, 1), ebreak()}, false, 6), IrOp::Select) == 0);
+    CHECK(count(lower({beq(5, 6, 8), divu(7, 7, 5), ebreak()}, false, 6), IrOp::ExitIf) == 1);
+    // With no side exits allowed the block ends at the branch, as before.
+    CHECK(lower({beq(5, 6, 8), addi(7, 7, 1), ebreak()}, false, 0).guest.size() == 1);
+    // A skipped constant (li) folds into the Select's value.
+    const IrBlock k = lower({beq(5, 6, 8), addi(7, 0, 42), ebreak()}, true, 6);
+    REQUIRE(count(k, IrOp::Select) == 1);
+    CHECK(k.ops[0].d.is_imm);
+    CHECK(k.ops[0].d.imm == 42);
+}

@@ -49,6 +49,31 @@ void same_on_both(std::initializer_list<uint32_t> program, std::initializer_list
     for (unsigned i = 0; i < 64; ++i) CHECK(jit.peek(CoreFixture::kData + 8 * i) == interp.peek(CoreFixture::kData + 8 * i));
 }
 
+// The program runs to its end on the interpreter and, in runs of 1, 2, 3, 5, 7 and 100000
+// instructions, on the JIT (a budget may end a run at any exit of a block): same registers, same
+// instret.
+void same_under_budgets(std::initializer_list<uint32_t> program, std::initializer_list<std::pair<unsigned, uint64_t>> regs)
+{
+    CoreFixture interp;
+    for (auto [r, v] : regs) interp.h.x[r] = v;
+    REQUIRE(interp.run_program(program) == RunExit::Wfi);
+    REQUIRE(interp.finished());
+    for (uint64_t slice : {uint64_t(1), uint64_t(2), uint64_t(3), uint64_t(5), uint64_t(7), uint64_t(100000)}) {
+        INFO("budget per run: " << slice);
+        JitFixture jit;
+        for (auto [r, v] : regs) jit.h.x[r] = v;
+        RunExit e = jit.run_program(program, slice);
+        while (e == RunExit::BudgetDone) e = jit.h.run(slice);
+        REQUIRE(e == RunExit::Wfi);
+        CHECK(jit.finished());
+        for (unsigned r = 0; r < 32; ++r) {
+            INFO("x" << r);
+            CHECK(jit.h.x[r] == interp.h.x[r]);
+        }
+        CHECK(jit.h.instret == interp.h.instret);
+    }
+}
+
 }  // namespace
 
 TEST_CASE("the JIT computes what the interpreter computes for integer arithmetic", "[cpu][tcg]")
@@ -160,35 +185,49 @@ TEST_CASE_METHOD(JitFixture, "a chained JIT loop computes the right result and c
 
 TEST_CASE("superblock side exits leave with exact state, also when a budget ends the run there", "[cpu][tcg]")
 {
-    // for (t0 = 60; t0; t0--) { if (t0 & 4) t1 += t0; if (t0 & 8) t2 ^= t0; a0++ } with both ifs as
-    // branches around one instruction, so the loop body is one superblock with two side exits.
+    // for (t0 = 60; t0; t0--) { if (t0 & 4) { t1 += t0; a3++ } if (t0 & 8) { t2 ^= t0; a4++ } a0++ }
+    // with both ifs as branches around two instructions (around one they would be Selects), so the
+    // loop body is one superblock with two side exits.
+    const std::initializer_list<uint32_t> program = {
+        addi(T0, 0, 60),
+        andi(A1, T0, 4),  // loop:
+        beq(A1, 0, 12),
+        add(T1, T1, T0),
+        addi(A3, A3, 1),
+        andi(A2, T0, 8),
+        beq(A2, 0, 12),
+        xor_(T2, T2, T0),
+        addi(A4, A4, 1),
+        addi(A0, A0, 1),
+        addi(T0, T0, -1),
+        bne(T0, 0, -40)};
+    same_under_budgets(program, {});
+}
+
+TEST_CASE("branches over one instruction run branch-free with exact registers and instret under any budget",
+          "[cpu][tcg]")
+{
+    // for (t0 = 60; t0; t0--) with five branches over one instruction each (Selects): taken and not
+    // taken in every pattern, a W-form, a lui, a branch guarding the register it reads, and a
+    // skipped register that is not one of the pinned ones.
     const std::initializer_list<uint32_t> program = {
         addi(T0, 0, 60),
         andi(A1, T0, 4),  // loop:
         beq(A1, 0, 8),
-        add(T1, T1, T0),
+        add(T1, T1, T0),  //   if (t0 & 4) t1 += t0
         andi(A2, T0, 8),
-        beq(A2, 0, 8),
-        xor_(T2, T2, T0),
+        bne(A2, 0, 8),
+        addiw(T2, T2, -7),  // if (!(t0 & 8)) t2 = (int32_t)(t2 - 7)
+        bltu(T1, T2, 8),
+        lui(S1, 0x12345),  //  if (t1 >= t2) s1 = 0x12345000
+        bge(T3, T0, 8),
+        addi(T3, T3, 3),  //   if (t3 < t0) t3 += 3
+        beq(T4, 0, 8),
+        xori(T4, T4, 1),  //   if (t4 != 0) t4 ^= 1 (then never again: t4 stays even)
         addi(A0, A0, 1),
         addi(T0, T0, -1),
-        bne(T0, 0, -32)};
-    CoreFixture interp;
-    REQUIRE(interp.run_program(program) == RunExit::Wfi);
-    REQUIRE(interp.finished());
-    for (uint64_t slice : {uint64_t(1), uint64_t(2), uint64_t(3), uint64_t(5), uint64_t(7), uint64_t(100000)}) {
-        INFO("budget per run: " << slice);
-        JitFixture jit;
-        RunExit e = jit.run_program(program, slice);
-        while (e == RunExit::BudgetDone) e = jit.h.run(slice);
-        REQUIRE(e == RunExit::Wfi);
-        CHECK(jit.finished());
-        for (unsigned r = 0; r < 32; ++r) {
-            INFO("x" << r);
-            CHECK(jit.h.x[r] == interp.h.x[r]);
-        }
-        CHECK(jit.h.instret == interp.h.instret);
-    }
+        bne(T0, 0, -56)};
+    same_under_budgets(program, {{T4, 3}});
 }
 
 TEST_CASE("the JIT pins the registers its hot loop uses, from a profile, and computes the same", "[cpu][tcg]")

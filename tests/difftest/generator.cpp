@@ -207,6 +207,7 @@ private:
             {5, &Generator::system, true},       {2, &Generator::enter_mret, false},
             {1, &Generator::enter_sret, false},  {6, &Generator::interrupt, true},
             {2, &Generator::self_modify, false}, {2, &Generator::patch_ahead, true},
+            {5, &Generator::hammock, true},
         };
         unsigned total = 0;
         for (const Kind& k : kKinds) total += (top_level || k.nested_ok) ? k.weight : 0;
@@ -380,6 +381,26 @@ private:
         static constexpr uint32_t (*kBr[])(unsigned, unsigned, int32_t) = {enc::beq, enc::bne, enc::blt,
                                                                            enc::bge, enc::bltu, enc::bgeu};
         emit(rng_.pick(kBr)(any_reg(), any_reg(), 0), Fixup::Branch, ahead(12));
+    }
+    // A conditional branch over exactly one instruction, mostly register arithmetic (the JIT turns
+    // that pair into a Select), sometimes anything else the generator makes (which it must not).
+    void hammock()
+    {
+        static constexpr uint32_t (*kBr[])(unsigned, unsigned, int32_t) = {enc::beq, enc::bne, enc::blt,
+                                                                           enc::bge, enc::bltu, enc::bgeu};
+        size_t br;
+        if (rng_.chance(30)) br = emit16(rng_.chance(50) ? cenc::c_beqz(r3()) : cenc::c_bnez(r3()), Fixup::CBranch);
+        else br = emit(rng_.pick(kBr)(any_reg(), any_reg(), 0), Fixup::Branch);
+        switch (rng_.below(8)) {
+        case 0: case 1: case 2: alu_rr(); break;
+        case 3: case 4: alu_imm(); break;
+        case 5: upper(); break;
+        case 6: compressed(); break;
+        default: load(); break;
+        }
+        p_.body[br].target = int32_t(p_.body.size());
+        exact_target_.resize(br + 1, false);
+        exact_target_[br] = true;  // the instruction right after the skipped one, unit start or not
     }
     void jal() { emit(enc::jal(rng_.chance(50) ? 0 : wr(), 0), Fixup::Jal, ahead(12)); }
     void c_branch()
