@@ -195,6 +195,23 @@ private:
         pinned_[idx] = true;
         return Reg64(idx);
     }
+    // def(i.dst) for an operation whose first operand `a` is in `ra`: when `a` is a local that dies
+    // here and dst has no register yet, dst takes over a's register (the two-address x86 form then
+    // needs no copy of a first).
+    Reg64 def_over(const IrInsn& i, const Reg64& ra)
+    {
+        const Temp a = i.a.is_temp() ? i.a.temp : kNoTemp;
+        if (a != kNoTemp && !is_global(a) && last_use_[a] == now_ && home_[a] == ra.getIdx() && home_[i.dst] < 0 &&
+            !is_pinned(i.dst)) {
+            const int idx = ra.getIdx();
+            release(idx);
+            assign(idx, i.dst);
+            if (is_global(i.dst)) regs_[idx].dirty = true;
+            pinned_[idx] = true;
+            return ra;
+        }
+        return def(i.dst);
+    }
     bool is_pinned(Temp t) const { return is_global(t) && fixed_host_[t] >= 0; }
     // h.x gets (or gives) the pinned registers' values, around helpers that read or write h.x.
     void store_pinned(bool caller_saved_only = false)
@@ -609,11 +626,11 @@ private:
     {
         const Reg64 ra = in_reg(i.a, rax);
         if (i.b.is_imm && fits32(i.b.imm)) {
-            alu_imm(i.op, def(i.dst), ra, int32_t(uint32_t(i.b.imm)));
+            alu_imm(i.op, def_over(i, ra), ra, int32_t(uint32_t(i.b.imm)));
             return;
         }
         const Reg64 rb = in_reg(i.b, rdx);
-        const Reg64 rd = def(i.dst);
+        const Reg64 rd = def_over(i, ra);
         if (rd.getIdx() == rb.getIdx() && rd.getIdx() != ra.getIdx()) {  // d = a - d: via rax
             if (ra.getIdx() != rax.getIdx()) mov(rax, ra);
             alu(i.op, rax, rb);
@@ -627,7 +644,7 @@ private:
     {
         const Reg64 ra = in_reg(i.a, rax);
         if (i.b.is_temp()) mov(rcx, get(i.b.temp));
-        const Reg64 rd = def(i.dst);
+        const Reg64 rd = def_over(i, ra);
         if (rd.getIdx() != ra.getIdx()) mov(rd, ra);
         if (i.b.is_imm) {
             const int n = int(i.b.imm & 63);

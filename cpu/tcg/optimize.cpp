@@ -68,8 +68,17 @@ bool uses_a(IrOp op) { return op != IrOp::Call && op != IrOp::System && op != Ir
 void fold_constants(IrBlock& b)
 {
     std::vector<std::optional<uint64_t>> known(b.next_temp);
+    // copy[t]: the temp a local t was moved from, while that one still holds the same value (a
+    // `sext.w x, x` lowers to a copy and an extension; the extension reads x itself).
+    std::vector<Temp> copy(b.next_temp, kNoTemp);
+    std::vector<Temp> copies;  // the locals with a copy[] entry (few: one per copying instruction)
     auto subst = [&](Arg& a) {
+        if (a.is_temp() && copy[a.temp] != kNoTemp) a = Arg::t(copy[a.temp]);
         if (a.is_temp() && known[a.temp]) a = Arg::i(*known[a.temp]);
+    };
+    auto redefined = [&](Temp t) {  // t gets a new value: copies of its old one are copies no more
+        for (Temp l : copies)
+            if (copy[l] == t) copy[l] = kNoTemp;
     };
     std::vector<IrInsn> out;
     out.reserve(b.ops.size());
@@ -79,6 +88,7 @@ void fold_constants(IrBlock& b)
         subst(i.c);
         subst(i.d);
         if (is_commutative(i.op) && i.a.is_imm && i.b.is_temp()) std::swap(i.a, i.b);  // immediates go last
+        if (i.dst != kNoTemp) redefined(i.dst);
         if (is_pure(i.op)) {
             const bool all_imm = i.a.is_imm && (!uses_b(i.op) || i.b.is_imm);
             if (all_imm) {
@@ -98,6 +108,10 @@ void fold_constants(IrBlock& b)
                 if (is_identity(i)) {
                     i.op = IrOp::Mov;
                     i.b = Arg::i(0);
+                }
+                if (i.op == IrOp::Mov && !is_global(i.dst) && i.a.is_temp()) {
+                    copy[i.dst] = i.a.temp;
+                    copies.push_back(i.dst);
                 }
             }
         } else if (i.op == IrOp::Branch && i.a.is_imm && i.b.is_imm) {
