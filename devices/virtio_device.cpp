@@ -115,7 +115,17 @@ void VirtioDevice::run_ring_side()
     RingSideBql bql(*this);
     std::lock_guard lk(ring_mutex_);
     if (!realized() || quiesced()) return;  // drained_end() signals the notifier again
-    if (!apply_commands()) return;          // a reset waits; its last completion signals again
+    // From here the handler runs to the end of what the rings hold, also if a drained section
+    // begins meanwhile (pop() goes on while in_handler_): the section waits for it on ring_mutex_
+    // and then for every request it started, as QEMU's drain waits for a handler holding the
+    // AioContext. Stopping at the section instead would strand the rest of the ring: a hot-unplug
+    // would drop requests the driver had made available before it, at random.
+    in_handler_ = true;
+    struct Done {
+        bool& flag;
+        ~Done() { flag = false; }
+    } done{in_handler_};
+    if (!apply_commands()) return;  // a reset waits; its last completion signals again
     const uint32_t kicked = kicked_.exchange(0);
     if (!running_) return;  // DRIVER_OK processes every queue when it comes
     for (unsigned q = 0; q < queues_.size(); ++q)
@@ -169,7 +179,8 @@ void VirtioDevice::apply(const Command& c)
 std::optional<VirtQueueElement> VirtioDevice::pop(unsigned q)
 {
     std::lock_guard lk(ring_mutex_);
-    if (!running_ || broken_ || !realized() || quiesced() || q >= queues_.size() || reset_requested())
+    if (!running_ || broken_ || !realized() || (quiesced() && !in_handler_) || q >= queues_.size() ||
+        reset_requested())
         return std::nullopt;
     std::optional<VirtQueueElement> elem = queues_[q].pop();
     if (!elem) {
@@ -244,9 +255,9 @@ void VirtioDevice::attach_notifier(AioContext& ctx)
     if (notifier_attached_.exchange(true)) return;
     ctx.set_event_notifier(host_notifier_, [this] { run_ring_side(); });
     // Pick up whatever was queued while detached: every queue counts as notified (as QEMU's
-    // dataplane start notifies every queue). A handler cut short by a drained section consumed its
-    // queue's kick and left the rest of the ring unpopped (pop() refuses while quiesced); without
-    // this they would wait for a kick the driver never sends. Bits past the last queue are ignored.
+    // dataplane start notifies every queue), so nothing left in a ring waits for a kick the driver
+    // never sends (a handler that stopped early consumed its queue's). Bits past the last queue
+    // are ignored.
     kicked_.fetch_or(~0u);
     host_notifier_.set();
 }

@@ -210,6 +210,7 @@ private:
     bool running_ = false;          // DRIVER_OK seen since the last reset
     bool broken_ = false;           // marked broken since the last reset
     bool reset_waiting_ = false;    // a Reset command waits for in-flight requests
+    bool in_handler_ = false;       // run_ring_side() is handling the rings (its pops ignore quiesced())
     AioContextNotifiers::Id context_notifier_ = 0;  // immutable after construction
 };
 
