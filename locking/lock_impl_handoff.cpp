@@ -1,0 +1,200 @@
+#include "locking/lock_impl_handoff.h"
+
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cassert>
+#include <mutex>
+
+namespace locklab {
+namespace {
+
+// Looks at the lock word before queueing: long enough to catch a short critical section on another
+// core, short against a host scheduling slice (vCPU threads outnumber cores here).
+constexpr unsigned kSpins = 64;
+
+// A waiter's signal word (its futex). Set by unlockers under wait_lock_, consumed by the waiter.
+constexpr uint32_t kSignalWake = 1;     // an unlock woke it to compete (it clears kWoken)
+constexpr uint32_t kSignalGranted = 2;  // an unlock made it the owner (it is out of the queue)
+
+std::atomic<int64_t> g_bound_ns{std::chrono::nanoseconds(kDefaultLockHandoffBound).count()};  // atomic: set at start-up
+
+int64_t now_ns()
+{
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+}
+
+// Raw futex calls rather than std::atomic wait/notify: libstdc++'s wait spins and yields first and
+// counts waiters in a table shared by unrelated addresses; here the word is the waiter's own and the
+// waker knows it must wake (it set a signal bit).
+static_assert(sizeof(std::atomic<uint32_t>) == sizeof(uint32_t) && std::atomic<uint32_t>::is_always_lock_free);
+
+void futex_wait(std::atomic<uint32_t>& word, uint32_t expected)
+{
+    syscall(SYS_futex, reinterpret_cast<uint32_t*>(&word), FUTEX_WAIT_PRIVATE, expected, nullptr, nullptr, 0);
+}
+
+// The woken thread may already have seen its signal, returned and reused the memory: a futex wake
+// of such a word is at worst a spurious wake-up for whoever waits there now, which every futex user
+// tolerates (this file's waits loop on their signal).
+void futex_wake_one(std::atomic<uint32_t>& word)
+{
+    syscall(SYS_futex, reinterpret_cast<uint32_t*>(&word), FUTEX_WAKE_PRIVATE, 1, nullptr, nullptr, 0);
+}
+
+}  // namespace
+
+void set_lock_handoff_bound(std::chrono::nanoseconds bound) { g_bound_ns.store(bound.count(), std::memory_order_relaxed); }
+
+std::chrono::nanoseconds lock_handoff_bound() { return std::chrono::nanoseconds(g_bound_ns.load(std::memory_order_relaxed)); }
+
+// One queued thread, linked into the queue from its own stack frame.
+struct HandoffLock::Waiter {
+    std::atomic<uint32_t> signal{0};  // atomic: kSignal* bits; the futex the waiter sleeps on
+    int64_t since_ns = 0;             // written before the node is queued, immutable while queued
+    Waiter* prev = nullptr;           // protected by wait_lock_
+    Waiter* next = nullptr;           // protected by wait_lock_
+};
+
+HandoffLock::HandoffLock(std::chrono::nanoseconds bound) : bound_ns_(bound.count()) {}
+
+HandoffLock::~HandoffLock() { assert(!head_ && state_.load() == 0); }
+
+unsigned HandoffLock::waiters() const
+{
+    std::lock_guard g(wait_lock_);
+    unsigned n = 0;
+    for (const Waiter* w = head_; w; w = w->next) ++n;
+    return n;
+}
+
+bool HandoffLock::starving(const Waiter& w, int64_t now) const { return now - w.since_ns >= bound_ns_; }
+
+void HandoffLock::lock_slow()
+{
+    for (unsigned i = 0; i < kSpins; ++i) {
+        uint32_t s = state_.load(std::memory_order_relaxed);
+        if (!(s & kLocked)) {
+            if (state_.compare_exchange_weak(s, s | kLocked, std::memory_order_acquire, std::memory_order_relaxed))
+                return;
+            continue;
+        }
+        if (s & kHandoff) break;  // promised to a queued waiter: spinning cannot win it
+        cpu_pause();
+    }
+    Waiter w;
+    w.since_ns = now_ns();
+    enqueue(w);
+    // kWaiters is set now, so an unlock after the look below cannot miss us: it sees kWaiters and
+    // wakes the head (or it hands over, or a wake-up it skipped because of kWoken is on its way to
+    // the head), and whoever is head when we become head is woken by the unlocks that follow.
+    for (;;) {
+        uint32_t s = state_.load(std::memory_order_relaxed);
+        if (!(s & kLocked)) {
+            if (state_.compare_exchange_weak(s, s | kLocked, std::memory_order_acquire, std::memory_order_relaxed)) {
+                leave(w);
+                return;
+            }
+            continue;
+        }
+        if (!(s & kHandoff) && starving(w, now_ns())) {
+            std::lock_guard g(wait_lock_);
+            // Only the head asks: it is the oldest waiter, and it cannot leave the queue before the
+            // hand-over it asked for (nobody can take the lock meanwhile).
+            if (head_ == &w &&
+                !state_.compare_exchange_strong(s, s | kHandoff, std::memory_order_relaxed, std::memory_order_relaxed))
+                continue;  // the lock word moved (perhaps released): look again
+        }
+        uint32_t sig;
+        while ((sig = w.signal.exchange(0, std::memory_order_acquire)) == 0) futex_wait(w.signal, 0);
+        if (sig & kSignalWake) state_.fetch_and(~kWoken, std::memory_order_relaxed);
+        if (sig & kSignalGranted) return;  // hand_over() made us the owner and took us out of the queue
+    }
+}
+
+void HandoffLock::unlock_slow()
+{
+    uint32_t s = state_.load(std::memory_order_relaxed);
+    for (;;) {
+        if (s & kHandoff) {
+            hand_over();
+            return;
+        }
+        // Wake the head only if somebody waits and no woken waiter is still on its way.
+        const bool wake = (s & kWaiters) && !(s & kWoken);
+        const uint32_t next = (s & ~kLocked) | (wake ? kWoken : 0);
+        if (state_.compare_exchange_weak(s, next, std::memory_order_release, std::memory_order_relaxed)) {
+            if (wake) wake_head();
+            return;
+        }
+    }
+}
+
+void HandoffLock::enqueue(Waiter& w)
+{
+    std::lock_guard g(wait_lock_);
+    w.prev = tail_;
+    (tail_ ? tail_->next : head_) = &w;
+    tail_ = &w;
+    state_.fetch_or(kWaiters, std::memory_order_relaxed);
+}
+
+void HandoffLock::leave(Waiter& w)
+{
+    std::lock_guard g(wait_lock_);
+    (w.prev ? w.prev->next : head_) = w.next;
+    (w.next ? w.next->prev : tail_) = w.prev;
+    if (!head_) state_.fetch_and(~kWaiters, std::memory_order_relaxed);
+    // A wake-up sent to us that we never slept for: consumed here, or kWoken would stay set and
+    // no unlock would wake the next head.
+    const uint32_t sig = w.signal.exchange(0, std::memory_order_relaxed);
+    assert(!(sig & kSignalGranted));  // a hand-over never leaves the lock free to barge
+    if (sig & kSignalWake) state_.fetch_and(~kWoken, std::memory_order_relaxed);
+}
+
+void HandoffLock::wake_head()
+{
+    Waiter* w;
+    {
+        std::lock_guard g(wait_lock_);
+        w = head_;
+        if (!w) {  // the waiters left (by barging) since the unlock saw kWaiters
+            state_.fetch_and(~kWoken, std::memory_order_relaxed);
+            return;
+        }
+        w->signal.fetch_or(kSignalWake, std::memory_order_release);
+    }
+    wakeups_.fetch_add(1, std::memory_order_relaxed);
+    futex_wake_one(w->signal);
+}
+
+void HandoffLock::hand_over()
+{
+    Waiter* w;
+    {
+        std::lock_guard g(wait_lock_);
+        // The head: it set kHandoff (or the previous hand-over kept it for this head), and a queued
+        // waiter leaves the queue only by taking a lock that is free, which it has not been since.
+        w = head_;
+        assert(w);
+        head_ = w->next;
+        (head_ ? head_->prev : tail_) = nullptr;
+        // LOCKED stays: ownership passes to w. HANDOFF stays if the next head is starving too.
+        uint32_t clear = 0;
+        if (!head_)
+            clear = kHandoff | kWaiters;
+        else if (!starving(*head_, now_ns()))
+            clear = kHandoff;
+        if (clear) state_.fetch_and(~clear, std::memory_order_relaxed);
+    }
+    handoffs_.fetch_add(1, std::memory_order_relaxed);
+    wakeups_.fetch_add(1, std::memory_order_relaxed);
+    // Out of the queue, w waits for this and nothing else touches it. Granted last: from here on
+    // the new owner may unlock and even destroy the lock, so this object is not touched again.
+    w->signal.fetch_or(kSignalGranted, std::memory_order_release);  // the critical section's writes go with it
+    futex_wake_one(w->signal);
+}
+
+}  // namespace locklab

@@ -1,0 +1,102 @@
+// HandoffLock: a barging lock with a bounded wait (`--lock-impl handoff`), after Go's sync.Mutex
+// starvation mode and the Linux mutex's MUTEX_FLAG_HANDOFF.
+//
+// - Uncontended: lock() and unlock() are one compare-and-swap each on the lock word.
+// - Contended: a waiter spins briefly, then queues (FIFO, a node on its own stack) and sleeps on a
+//   futex in its node. Waiters barge as with std::mutex: whoever finds the lock free takes it, and
+//   a sleeping waiter that is woken competes with the threads that arrive meanwhile.
+// - Bounded wait: the waiter at the head of the queue that has waited longer than the hand-off
+//   bound (since it queued) sets the HANDOFF bit. From then on unlock() does not release the lock:
+//   it makes the head waiter the owner and wakes it, so the lock never looks free in between and
+//   no barger or try_lock can take it. If the next head has waited past the bound too, HANDOFF
+//   stays set and the new owner's unlock hands over again; otherwise (or when nobody is left) the
+//   lock is back in barging mode.
+// - Wake-ups: unlock wakes at most one waiter, the head, and none while a woken one has not run
+//   yet (the WOKEN bit), nor when nobody waits.
+//
+// The bound comes from set_lock_handoff_bound() (`--lock-handoff-us`) when the lock is made. Not
+// recursive, not fair within the bound. lock/try_lock/unlock only: InstrumentedLock wraps it.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+
+#include "locking/lock_impl_spin.h"
+
+namespace locklab {
+
+// The hand-off bound of HandoffLocks made from now on. Set at start-up (before set_lock_impl, which
+// re-makes the BQL); read-only afterwards.
+constexpr std::chrono::microseconds kDefaultLockHandoffBound{100};
+void set_lock_handoff_bound(std::chrono::nanoseconds bound);
+std::chrono::nanoseconds lock_handoff_bound();
+
+class HandoffLock {
+public:
+    HandoffLock() : HandoffLock(lock_handoff_bound()) {}
+    explicit HandoffLock(std::chrono::nanoseconds bound);
+    ~HandoffLock();
+    HandoffLock(const HandoffLock&) = delete;
+    HandoffLock& operator=(const HandoffLock&) = delete;
+
+    void lock()
+    {
+        uint32_t s = 0;
+        if (!state_.compare_exchange_strong(s, kLocked, std::memory_order_acquire, std::memory_order_relaxed))
+            lock_slow();
+    }
+    // Fails while the lock is held, including after unlock() handed it to a waiter that has not run yet.
+    bool try_lock()
+    {
+        uint32_t s = state_.load(std::memory_order_relaxed);
+        while (!(s & kLocked))
+            if (state_.compare_exchange_weak(s, s | kLocked, std::memory_order_acquire, std::memory_order_relaxed))
+                return true;
+        return false;
+    }
+    void unlock()
+    {
+        uint32_t s = kLocked;
+        if (!state_.compare_exchange_strong(s, 0, std::memory_order_release, std::memory_order_relaxed))
+            unlock_slow();
+    }
+
+    // Counters for tests and experiments (relaxed: exact once the threads involved are joined).
+    uint64_t handoffs() const { return handoffs_.load(std::memory_order_relaxed); }  // ownership passed by unlock
+    uint64_t wakeups() const { return wakeups_.load(std::memory_order_relaxed); }    // waiters woken by unlock
+    // Whether a waiter has asked for (or been promised) the next hand-over: the next unlock passes
+    // ownership instead of releasing. Tests wait for it to line up a hand-over deterministically.
+    bool handoff_pending() const { return state_.load(std::memory_order_acquire) & kHandoff; }
+    unsigned waiters() const;  // threads queued (asleep, or between their wake-up and their next look)
+    std::chrono::nanoseconds bound() const { return std::chrono::nanoseconds(bound_ns_); }
+
+private:
+    struct Waiter;
+
+    // state_ bits. HANDOFF implies LOCKED: it is set only while the lock is held, and an unlock that
+    // finds it keeps LOCKED for the waiter it hands over to.
+    static constexpr uint32_t kLocked = 1;   // somebody owns the lock
+    static constexpr uint32_t kWaiters = 2;  // the queue is not empty (changed only under wait_lock_)
+    static constexpr uint32_t kHandoff = 4;  // unlock hands ownership to the head waiter
+    static constexpr uint32_t kWoken = 8;    // a wake-up was sent that its waiter has not consumed yet
+
+    void lock_slow();
+    void unlock_slow();
+    void enqueue(Waiter& w);
+    void leave(Waiter& w);      // w took the lock by barging: out of the queue
+    void wake_head();           // after an unlock that set kWoken: signal the head (or clear kWoken)
+    void hand_over();           // unlock with kHandoff set: the head becomes the owner
+    bool starving(const Waiter& w, int64_t now_ns) const;
+
+    const int64_t bound_ns_;  // immutable after construction
+
+    std::atomic<uint32_t> state_{0};  // atomic: the lock word (bits above)
+    mutable SpinLock wait_lock_;            // protects the queue below; held briefly, never across a syscall
+    Waiter* head_ = nullptr;          // protected by wait_lock_: oldest waiter (nodes on the waiters' stacks)
+    Waiter* tail_ = nullptr;          // protected by wait_lock_: newest waiter
+    std::atomic<uint64_t> handoffs_{0};  // atomic: statistics only
+    std::atomic<uint64_t> wakeups_{0};   // atomic: statistics only
+};
+
+}  // namespace locklab
