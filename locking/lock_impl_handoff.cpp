@@ -14,9 +14,10 @@ namespace {
 // core, short against a host scheduling slice (vCPU threads outnumber cores here).
 constexpr unsigned kSpins = 64;
 
-// A waiter's signal word (its futex). Set by unlockers under wait_lock_, consumed by the waiter.
+// A waiter's signal word (its futex). Set by unlockers, consumed by the waiter.
 constexpr uint32_t kSignalWake = 1;     // an unlock woke it to compete (it clears kWoken)
 constexpr uint32_t kSignalGranted = 2;  // an unlock made it the owner (it is out of the queue)
+constexpr uint32_t kSignalAsleep = 4;   // set by the waiter before it sleeps: a signaller must wake it
 
 std::atomic<int64_t> g_bound_ns{std::chrono::nanoseconds(kDefaultLockHandoffBound).count()};  // atomic: set at start-up
 
@@ -27,8 +28,8 @@ int64_t now_ns()
 }
 
 // Raw futex calls rather than std::atomic wait/notify: libstdc++'s wait spins and yields first and
-// counts waiters in a table shared by unrelated addresses; here the word is the waiter's own and the
-// waker knows it must wake (it set a signal bit).
+// counts waiters in a table shared by unrelated addresses; here the word is the waiter's own and
+// says whether the waiter sleeps (kSignalAsleep), so a signaller makes the syscall only then.
 static_assert(sizeof(std::atomic<uint32_t>) == sizeof(uint32_t) && std::atomic<uint32_t>::is_always_lock_free);
 
 void futex_wait(std::atomic<uint32_t>& word, uint32_t expected)
@@ -38,7 +39,7 @@ void futex_wait(std::atomic<uint32_t>& word, uint32_t expected)
 
 // The woken thread may already have seen its signal, returned and reused the memory: a futex wake
 // of such a word is at worst a spurious wake-up for whoever waits there now, which every futex user
-// tolerates (this file's waits loop on their signal).
+// tolerates (this file's waits loop on their signal). So the wake comes after wait_lock_ is let go.
 void futex_wake_one(std::atomic<uint32_t>& word)
 {
     syscall(SYS_futex, reinterpret_cast<uint32_t*>(&word), FUTEX_WAKE_PRIVATE, 1, nullptr, nullptr, 0);
@@ -53,12 +54,15 @@ std::chrono::nanoseconds lock_handoff_bound() { return std::chrono::nanoseconds(
 // One queued thread, linked into the queue from its own stack frame.
 struct HandoffLock::Waiter {
     std::atomic<uint32_t> signal{0};  // atomic: kSignal* bits; the futex the waiter sleeps on
-    int64_t since_ns = 0;             // written before the node is queued, immutable while queued
+    int64_t since_ns = 0;             // the waiter's own: when it queued
     Waiter* prev = nullptr;           // protected by wait_lock_
     Waiter* next = nullptr;           // protected by wait_lock_
 };
 
-HandoffLock::HandoffLock(std::chrono::nanoseconds bound) : bound_ns_(bound.count()) {}
+HandoffLock::HandoffLock(std::chrono::nanoseconds bound, std::chrono::nanoseconds grant_spin)
+    : bound_ns_(bound.count()), grant_spin_ns_(grant_spin.count())
+{
+}
 
 HandoffLock::~HandoffLock() { assert(!head_ && state_.load() == 0); }
 
@@ -100,18 +104,60 @@ void HandoffLock::lock_slow()
             continue;
         }
         if (!(s & kHandoff) && starving(w, now_ns())) {
-            std::lock_guard g(wait_lock_);
-            // Only the head asks: it is the oldest waiter, and it cannot leave the queue before the
-            // hand-over it asked for (nobody can take the lock meanwhile).
-            if (head_ == &w &&
-                !state_.compare_exchange_strong(s, s | kHandoff, std::memory_order_relaxed, std::memory_order_relaxed))
-                continue;  // the lock word moved (perhaps released): look again
+            bool asked = false;
+            {
+                std::lock_guard g(wait_lock_);
+                // Only the head asks: it is the oldest waiter, and it cannot leave the queue before
+                // the hand-over it asked for or its withdrawal (nobody can take the lock meanwhile).
+                if (head_ == &w) {
+                    if (!state_.compare_exchange_strong(s, s | kHandoff, std::memory_order_relaxed,
+                                                        std::memory_order_relaxed))
+                        continue;  // the lock word moved (perhaps released): look again
+                    asked = true;
+                }
+            }
+            if (asked) await_grant(w);  // granted, or withdrawn and asleep below until an unlock wakes us
         }
-        uint32_t sig;
-        while ((sig = w.signal.exchange(0, std::memory_order_acquire)) == 0) futex_wait(w.signal, 0);
+        const uint32_t sig = await_signal(w);
         if (sig & kSignalWake) state_.fetch_and(~kWoken, std::memory_order_relaxed);
         if (sig & kSignalGranted) return;  // hand_over() made us the owner and took us out of the queue
     }
+}
+
+void HandoffLock::await_grant(Waiter& w)
+{
+    const int64_t until = now_ns() + grant_spin_ns_;
+    // A wake-up that comes meanwhile stays in w.signal for await_signal (it clears kWoken).
+    for (unsigned i = 1; !(w.signal.load(std::memory_order_relaxed) & kSignalGranted); ++i) {
+        if (i % 16 == 0 && now_ns() >= until) {
+            std::lock_guard g(wait_lock_);
+            if (head_ == &w) {  // no hand-over has begun (it would have taken us out): withdraw
+                state_.fetch_and(~kHandoff, std::memory_order_relaxed);
+                withdrawals_.fetch_add(1, std::memory_order_relaxed);
+            }
+            return;  // otherwise the grant is on its way
+        }
+        cpu_pause();
+    }
+}
+
+uint32_t HandoffLock::await_signal(Waiter& w)
+{
+    uint32_t sig = w.signal.load(std::memory_order_relaxed);
+    for (;;) {
+        if (sig & ~kSignalAsleep) return w.signal.exchange(0, std::memory_order_acquire) & ~kSignalAsleep;
+        if (!(sig & kSignalAsleep) &&
+            !w.signal.compare_exchange_weak(sig, kSignalAsleep, std::memory_order_relaxed, std::memory_order_relaxed))
+            continue;  // a signal came in meanwhile
+        futex_wait(w.signal, kSignalAsleep);
+        sig = w.signal.load(std::memory_order_relaxed);
+    }
+}
+
+bool HandoffLock::post(Waiter& w, uint32_t bit)
+{
+    wakeups_.fetch_add(1, std::memory_order_relaxed);
+    return w.signal.fetch_or(bit, std::memory_order_release) & kSignalAsleep;
 }
 
 void HandoffLock::unlock_slow()
@@ -119,8 +165,9 @@ void HandoffLock::unlock_slow()
     uint32_t s = state_.load(std::memory_order_relaxed);
     for (;;) {
         if (s & kHandoff) {
-            hand_over();
-            return;
+            if (hand_over()) return;
+            s = state_.load(std::memory_order_relaxed);  // the waiter withdrew: release as usual
+            continue;
         }
         // Wake the head only if somebody waits and no woken waiter is still on its way.
         const bool wake = (s & kWaiters) && !(s & kWoken);
@@ -156,45 +203,40 @@ void HandoffLock::leave(Waiter& w)
 
 void HandoffLock::wake_head()
 {
-    Waiter* w;
+    std::atomic<uint32_t>* asleep = nullptr;
     {
         std::lock_guard g(wait_lock_);
-        w = head_;
+        Waiter* w = head_;
         if (!w) {  // the waiters left (by barging) since the unlock saw kWaiters
             state_.fetch_and(~kWoken, std::memory_order_relaxed);
             return;
         }
-        w->signal.fetch_or(kSignalWake, std::memory_order_release);
+        if (post(*w, kSignalWake)) asleep = &w->signal;  // under wait_lock_: w is still queued
     }
-    wakeups_.fetch_add(1, std::memory_order_relaxed);
-    futex_wake_one(w->signal);
+    if (asleep) futex_wake_one(*asleep);
 }
 
-void HandoffLock::hand_over()
+bool HandoffLock::hand_over()
 {
     Waiter* w;
     {
         std::lock_guard g(wait_lock_);
-        // The head: it set kHandoff (or the previous hand-over kept it for this head), and a queued
-        // waiter leaves the queue only by taking a lock that is free, which it has not been since.
+        if (!(state_.load(std::memory_order_relaxed) & kHandoff)) return false;  // withdrawn meanwhile
+        // The head set kHandoff, and it leaves the queue only by taking a lock that is free, which
+        // it has not been since, or by withdrawing (under wait_lock_, clearing kHandoff).
         w = head_;
         assert(w);
         head_ = w->next;
         (head_ ? head_->prev : tail_) = nullptr;
-        // LOCKED stays: ownership passes to w. HANDOFF stays if the next head is starving too.
-        uint32_t clear = 0;
-        if (!head_)
-            clear = kHandoff | kWaiters;
-        else if (!starving(*head_, now_ns()))
-            clear = kHandoff;
-        if (clear) state_.fetch_and(~clear, std::memory_order_relaxed);
+        // LOCKED stays: ownership passes to w. The next head asks for itself when it runs.
+        state_.fetch_and(~(kHandoff | (head_ ? 0 : kWaiters)), std::memory_order_relaxed);
     }
     handoffs_.fetch_add(1, std::memory_order_relaxed);
-    wakeups_.fetch_add(1, std::memory_order_relaxed);
     // Out of the queue, w waits for this and nothing else touches it. Granted last: from here on
-    // the new owner may unlock and even destroy the lock, so this object is not touched again.
-    w->signal.fetch_or(kSignalGranted, std::memory_order_release);  // the critical section's writes go with it
-    futex_wake_one(w->signal);
+    // the new owner may unlock and even destroy the lock, so this object is not touched again. The
+    // release passes the critical section's writes on with the lock.
+    if (post(*w, kSignalGranted)) futex_wake_one(w->signal);
+    return true;
 }
 
 }  // namespace locklab

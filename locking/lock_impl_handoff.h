@@ -4,13 +4,17 @@
 // - Uncontended: lock() and unlock() are one compare-and-swap each on the lock word.
 // - Contended: a waiter spins briefly, then queues (FIFO, a node on its own stack) and sleeps on a
 //   futex in its node. Waiters barge as with std::mutex: whoever finds the lock free takes it, and
-//   a sleeping waiter that is woken competes with the threads that arrive meanwhile.
-// - Bounded wait: the waiter at the head of the queue that has waited longer than the hand-off
-//   bound (since it queued) sets the HANDOFF bit. From then on unlock() does not release the lock:
-//   it makes the head waiter the owner and wakes it, so the lock never looks free in between and
-//   no barger or try_lock can take it. If the next head has waited past the bound too, HANDOFF
-//   stays set and the new owner's unlock hands over again; otherwise (or when nobody is left) the
-//   lock is back in barging mode.
+//   a sleeping waiter that is woken competes with the threads that arrive meanwhile. Signals go to a
+//   word in the waiter's node; the futex syscall is made only if the waiter really sleeps.
+// - Bounded wait: the waiter at the head of the queue that finds, when it runs, that it has waited
+//   longer than the hand-off bound (since it queued) sets the HANDOFF bit and spins. The next
+//   unlock() does not release the lock: it makes that waiter the owner, so the lock never looks free
+//   in between and no barger or try_lock can take it. Then the lock barges again, until the next
+//   head asks. The asking waiter is running, so the lock goes to a thread on a CPU: if the
+//   hand-over does not come within kGrantSpin, it withdraws the request and sleeps until an unlock
+//   wakes it, rather than have the lock passed to a sleeping thread, which stalls every other
+//   thread until the scheduler runs it (milliseconds on an oversubscribed host: a convoy). Unlike
+//   Go, a hand-over is never passed on to a waiter that did not ask, for the same reason.
 // - Wake-ups: unlock wakes at most one waiter, the head, and none while a woken one has not run
 //   yet (the WOKEN bit), nor when nobody waits.
 //
@@ -29,13 +33,16 @@ namespace locklab {
 // The hand-off bound of HandoffLocks made from now on. Set at start-up (before set_lock_impl, which
 // re-makes the BQL); read-only afterwards.
 constexpr std::chrono::microseconds kDefaultLockHandoffBound{100};
+constexpr std::chrono::microseconds kGrantSpin{5};  // see HandoffLock's constructor
 void set_lock_handoff_bound(std::chrono::nanoseconds bound);
 std::chrono::nanoseconds lock_handoff_bound();
 
 class HandoffLock {
 public:
     HandoffLock() : HandoffLock(lock_handoff_bound()) {}
-    explicit HandoffLock(std::chrono::nanoseconds bound);
+    // `grant_spin`: how long a waiter that asked for the hand-over waits for it on its CPU before it
+    // withdraws the request and sleeps (tests make it long, to line hand-overs up deterministically).
+    explicit HandoffLock(std::chrono::nanoseconds bound, std::chrono::nanoseconds grant_spin = kGrantSpin);
     ~HandoffLock();
     HandoffLock(const HandoffLock&) = delete;
     HandoffLock& operator=(const HandoffLock&) = delete;
@@ -65,6 +72,7 @@ public:
     // Counters for tests and experiments (relaxed: exact once the threads involved are joined).
     uint64_t handoffs() const { return handoffs_.load(std::memory_order_relaxed); }  // ownership passed by unlock
     uint64_t wakeups() const { return wakeups_.load(std::memory_order_relaxed); }    // waiters woken by unlock
+    uint64_t withdrawals() const { return withdrawals_.load(std::memory_order_relaxed); }  // requests given up
     // Whether a waiter has asked for (or been promised) the next hand-over: the next unlock passes
     // ownership instead of releasing. Tests wait for it to line up a hand-over deterministically.
     bool handoff_pending() const { return state_.load(std::memory_order_acquire) & kHandoff; }
@@ -86,10 +94,14 @@ private:
     void enqueue(Waiter& w);
     void leave(Waiter& w);      // w took the lock by barging: out of the queue
     void wake_head();           // after an unlock that set kWoken: signal the head (or clear kWoken)
-    void hand_over();           // unlock with kHandoff set: the head becomes the owner
+    uint32_t await_signal(Waiter& w);  // sleeps until signalled; the kSignal* bits
+    bool post(Waiter& w, uint32_t bit);  // sets a kSignal* bit in w (still ours to touch); true: w sleeps, wake it
+    bool hand_over();           // unlock with kHandoff set: the head becomes the owner (false: it withdrew)
+    void await_grant(Waiter& w);  // the head asked: spin for the hand-over, withdraw if it does not come
     bool starving(const Waiter& w, int64_t now_ns) const;
 
-    const int64_t bound_ns_;  // immutable after construction
+    const int64_t bound_ns_;       // immutable after construction
+    const int64_t grant_spin_ns_;  // immutable after construction
 
     std::atomic<uint32_t> state_{0};  // atomic: the lock word (bits above)
     mutable SpinLock wait_lock_;            // protects the queue below; held briefly, never across a syscall
@@ -97,6 +109,7 @@ private:
     Waiter* tail_ = nullptr;          // protected by wait_lock_: newest waiter
     std::atomic<uint64_t> handoffs_{0};  // atomic: statistics only
     std::atomic<uint64_t> wakeups_{0};   // atomic: statistics only
+    std::atomic<uint64_t> withdrawals_{0};  // atomic: statistics only
 };
 
 }  // namespace locklab

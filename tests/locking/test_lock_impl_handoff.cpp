@@ -21,6 +21,7 @@ using namespace std::chrono_literals;
 namespace {
 
 constexpr std::chrono::nanoseconds kNoHandoff = std::chrono::hours(1);  // no waiter waits that long here
+constexpr std::chrono::nanoseconds kNeverWithdraw = std::chrono::hours(1);  // a waiter that asks spins until served
 
 // A thread that takes `lock`, says so, and holds it until told to let go.
 class Holder {
@@ -64,7 +65,7 @@ bool try_lock_elsewhere(HandoffLock& lock)
 TEST_CASE("A HandoffLock passes the lock to a starving waiter: the releasing thread cannot take it back",
           "[locking][lock_impl][handoff]")
 {
-    HandoffLock lock(0ns);  // bound 0: every queued waiter is starving
+    HandoffLock lock(0ns, kNeverWithdraw);  // bound 0: every queued waiter is starving
     lock.lock();
     Holder waiter(lock);
     // The waiter queues behind us and, being the head and past the bound, asks for the hand-over.
@@ -92,7 +93,7 @@ TEST_CASE("A HandoffLock passes the lock to a starving waiter: the releasing thr
 TEST_CASE("A starving HandoffLock waiter gets the lock from a thread that keeps relocking",
           "[locking][lock_impl][handoff]")
 {
-    HandoffLock lock(0ns);
+    HandoffLock lock(0ns, kNeverWithdraw);
     std::atomic<bool> holding{false}, waiter_done{false};
     std::atomic<uint64_t> rounds{0};     // the barger's relocks
     uint64_t rounds_seen = ~uint64_t(0);  // protected by lock: rounds when the waiter got the lock
@@ -121,6 +122,21 @@ TEST_CASE("A starving HandoffLock waiter gets the lock from a thread that keeps 
     CHECK(rounds_seen == 0);
     CHECK(lock.handoffs() >= 1);
     CHECK(lock.waiters() == 0);
+}
+
+TEST_CASE("A HandoffLock waiter whose hand-over does not come withdraws and the lock is released as usual",
+          "[locking][lock_impl][handoff]")
+{
+    HandoffLock lock(0ns, 0ns);  // asks at once, and gives up at once
+    lock.lock();
+    Holder waiter(lock);
+    REQUIRE(eventually([&] { return lock.withdrawals() >= 1; }));
+    CHECK_FALSE(lock.handoff_pending());  // withdrawn, and the waiter sleeps until an unlock wakes it
+    CHECK(lock.waiters() == 1);
+    lock.unlock();  // a plain release that wakes the waiter
+    CHECK(waiter.got_within(10s));
+    CHECK(lock.handoffs() == 0);
+    waiter.release();
 }
 
 TEST_CASE("Below the bound a HandoffLock barges and never hands over", "[locking][lock_impl][handoff]")
@@ -186,9 +202,13 @@ TEST_CASE("No HandoffLock waiter is lost when unlock races with it going to slee
     // Short critical sections between threads that keep relocking: unlocks land at every point of a
     // waiter's way into the queue and to sleep. A lost wake-up shows as a thread that never returns.
     constexpr int kThreads = 4, kRounds = 20000;
-    for (auto bound : {std::chrono::nanoseconds(0), std::chrono::nanoseconds(20us), kNoHandoff}) {
-        INFO("bound " << bound.count() << " ns");
-        HandoffLock lock(bound);
+    struct Variant {
+        std::chrono::nanoseconds bound, grant_spin;
+    };
+    for (auto [bound, grant_spin] : {Variant{0ns, kGrantSpin}, Variant{0ns, 0ns}, Variant{20us, kGrantSpin},
+                                     Variant{0ns, kNeverWithdraw}, Variant{kNoHandoff, kGrantSpin}}) {
+        INFO("bound " << bound.count() << " ns, grant spin " << grant_spin.count() << " ns");
+        HandoffLock lock(bound, grant_spin);
         uint64_t counter = 0;       // protected by lock
         std::atomic<int> inside{0};  // threads in the critical section at once
         std::atomic<int> overlaps{0};
