@@ -15,7 +15,7 @@ namespace {
 constexpr unsigned kSpins = 64;
 
 // A waiter's signal word (its futex). Set by unlockers, consumed by the waiter.
-constexpr uint32_t kSignalWake = 1;     // an unlock woke it to compete (it clears kWoken)
+constexpr uint32_t kSignalWake = 1;     // an unlock woke it to compete
 constexpr uint32_t kSignalGranted = 2;  // an unlock made it the owner (it is out of the queue)
 constexpr uint32_t kSignalAsleep = 4;   // set by the waiter before it sleeps: a signaller must wake it
 
@@ -92,10 +92,14 @@ void HandoffLock::lock_slow()
     w.since_ns = now_ns();
     enqueue(w);
     // kWaiters is set now, so an unlock after the look below cannot miss us: it sees kWaiters and
-    // wakes the head (or it hands over, or a wake-up it skipped because of kWoken is on its way to
-    // the head), and whoever is head when we become head is woken by the unlocks that follow.
+    // wakes the oldest waiter not woken yet (or hands over). If that is not us, it is one ahead of
+    // us that will look at the lock, take it or see it held, and the unlocks that follow wake us.
     for (;;) {
-        uint32_t s = state_.load(std::memory_order_relaxed);
+        // seq_cst with the exchange in await_signal against the release and the scan in wake_one:
+        // a waiter that consumed a wake-up and then sees the lock held, and the holder's release
+        // and its look at the waiter's signal, cannot both miss each other (else the release skips
+        // the waiter as already woken, and it sleeps with nobody left to wake it).
+        uint32_t s = state_.load(std::memory_order_seq_cst);
         if (!(s & kLocked)) {
             if (state_.compare_exchange_weak(s, s | kLocked, std::memory_order_acquire, std::memory_order_relaxed)) {
                 leave(w);
@@ -119,7 +123,6 @@ void HandoffLock::lock_slow()
             if (asked) await_grant(w);  // granted, or withdrawn and asleep below until an unlock wakes us
         }
         const uint32_t sig = await_signal(w);
-        if (sig & kSignalWake) state_.fetch_and(~kWoken, std::memory_order_relaxed);
         if (sig & kSignalGranted) return;  // hand_over() made us the owner and took us out of the queue
     }
 }
@@ -127,7 +130,7 @@ void HandoffLock::lock_slow()
 void HandoffLock::await_grant(Waiter& w)
 {
     const int64_t until = now_ns() + grant_spin_ns_;
-    // A wake-up that comes meanwhile stays in w.signal for await_signal (it clears kWoken).
+    // A wake-up that comes meanwhile stays in w.signal for await_signal.
     for (unsigned i = 1; !(w.signal.load(std::memory_order_relaxed) & kSignalGranted); ++i) {
         if (i % 16 == 0 && now_ns() >= until) {
             std::lock_guard g(wait_lock_);
@@ -145,7 +148,7 @@ uint32_t HandoffLock::await_signal(Waiter& w)
 {
     uint32_t sig = w.signal.load(std::memory_order_relaxed);
     for (;;) {
-        if (sig & ~kSignalAsleep) return w.signal.exchange(0, std::memory_order_acquire) & ~kSignalAsleep;
+        if (sig & ~kSignalAsleep) return w.signal.exchange(0, std::memory_order_seq_cst) & ~kSignalAsleep;
         if (!(sig & kSignalAsleep) &&
             !w.signal.compare_exchange_weak(sig, kSignalAsleep, std::memory_order_relaxed, std::memory_order_relaxed))
             continue;  // a signal came in meanwhile
@@ -169,11 +172,8 @@ void HandoffLock::unlock_slow()
             s = state_.load(std::memory_order_relaxed);  // the waiter withdrew: release as usual
             continue;
         }
-        // Wake the head only if somebody waits and no woken waiter is still on its way.
-        const bool wake = (s & kWaiters) && !(s & kWoken);
-        const uint32_t next = (s & ~kLocked) | (wake ? kWoken : 0);
-        if (state_.compare_exchange_weak(s, next, std::memory_order_release, std::memory_order_relaxed)) {
-            if (wake) wake_head();
+        if (state_.compare_exchange_weak(s, s & ~kLocked, std::memory_order_seq_cst, std::memory_order_relaxed)) {
+            if (s & kWaiters) wake_one();
             return;
         }
     }
@@ -194,23 +194,20 @@ void HandoffLock::leave(Waiter& w)
     (w.prev ? w.prev->next : head_) = w.next;
     (w.next ? w.next->prev : tail_) = w.prev;
     if (!head_) state_.fetch_and(~kWaiters, std::memory_order_relaxed);
-    // A wake-up sent to us that we never slept for: consumed here, or kWoken would stay set and
-    // no unlock would wake the next head.
-    const uint32_t sig = w.signal.exchange(0, std::memory_order_relaxed);
-    assert(!(sig & kSignalGranted));  // a hand-over never leaves the lock free to barge
-    if (sig & kSignalWake) state_.fetch_and(~kWoken, std::memory_order_relaxed);
+    assert(!(w.signal.load(std::memory_order_relaxed) & kSignalGranted));  // a hand-over never frees the lock
 }
 
-void HandoffLock::wake_head()
+void HandoffLock::wake_one()
 {
     std::atomic<uint32_t>* asleep = nullptr;
     {
         std::lock_guard g(wait_lock_);
+        // The oldest waiter with no wake-up pending: one already woken will look at the lock anyway,
+        // and waking the head over and over while it waits for a CPU would leave the others asleep
+        // (a waiter far back would wait for one scheduling delay per waiter ahead of it).
         Waiter* w = head_;
-        if (!w) {  // the waiters left (by barging) since the unlock saw kWaiters
-            state_.fetch_and(~kWoken, std::memory_order_relaxed);
-            return;
-        }
+        while (w && (w->signal.load(std::memory_order_seq_cst) & kSignalWake)) w = w->next;  // seq_cst: see lock_slow
+        if (!w) return;  // nobody left, or all already woken
         if (post(*w, kSignalWake)) asleep = &w->signal;  // under wait_lock_: w is still queued
     }
     if (asleep) futex_wake_one(*asleep);

@@ -15,8 +15,8 @@
 //   wakes it, rather than have the lock passed to a sleeping thread, which stalls every other
 //   thread until the scheduler runs it (milliseconds on an oversubscribed host: a convoy). Unlike
 //   Go, a hand-over is never passed on to a waiter that did not ask, for the same reason.
-// - Wake-ups: unlock wakes at most one waiter, the head, and none while a woken one has not run
-//   yet (the WOKEN bit), nor when nobody waits.
+// - Wake-ups: a release wakes at most one waiter, the oldest one not woken yet (none if all are,
+//   or if nobody waits). A woken waiter that finds the lock held again sleeps again.
 //
 // The bound comes from set_lock_handoff_bound() (`--lock-handoff-us`) when the lock is made. Not
 // recursive, not fair within the bound. lock/try_lock/unlock only: InstrumentedLock wraps it.
@@ -87,13 +87,12 @@ private:
     static constexpr uint32_t kLocked = 1;   // somebody owns the lock
     static constexpr uint32_t kWaiters = 2;  // the queue is not empty (changed only under wait_lock_)
     static constexpr uint32_t kHandoff = 4;  // unlock hands ownership to the head waiter
-    static constexpr uint32_t kWoken = 8;    // a wake-up was sent that its waiter has not consumed yet
 
     void lock_slow();
     void unlock_slow();
     void enqueue(Waiter& w);
     void leave(Waiter& w);      // w took the lock by barging: out of the queue
-    void wake_head();           // after an unlock that set kWoken: signal the head (or clear kWoken)
+    void wake_one();            // after a release that saw kWaiters: wake the oldest waiter not woken yet
     uint32_t await_signal(Waiter& w);  // sleeps until signalled; the kSignal* bits
     bool post(Waiter& w, uint32_t bit);  // sets a kSignal* bit in w (still ours to touch); true: w sleeps, wake it
     bool hand_over();           // unlock with kHandoff set: the head becomes the owner (false: it withdrew)
