@@ -81,6 +81,19 @@ Result run(LockImplKind kind, const Config& cfg)
             q(0.5), q(0.99), waits.empty() ? 0 : waits.back()};
 }
 
+// One thread, nobody else: the fast path's cost, ns per lock + unlock.
+double uncontended_ns(LockImplKind kind)
+{
+    RawLock lock(kind);
+    constexpr long kRounds = 20'000'000;
+    const auto t0 = Clock::now();
+    for (long i = 0; i < kRounds; ++i) {
+        lock.lock();
+        lock.unlock();
+    }
+    return std::chrono::duration<double, std::nano>(Clock::now() - t0).count() / double(kRounds);
+}
+
 }  // namespace
 
 int main(int argc, char** argv)
@@ -89,6 +102,7 @@ int main(int argc, char** argv)
     std::vector<std::string> impls = {"mutex", "queuing", "handoff"};
     std::vector<int> bounds = {20, 100, 1000};
     int repeat = 3;
+    bool uncontended = false;
     CLI::App app{"bql_starve: hammering threads against an occasional main-loop thread, per lock implementation"};
     app.add_option("--hammers", cfg.hammers, "threads taking the lock back to back")->check(CLI::Range(1, 64));
     app.add_option("--ms", cfg.ms, "duration of each run")->check(CLI::PositiveNumber);
@@ -97,7 +111,13 @@ int main(int argc, char** argv)
     app.add_option("--bound-us", bounds, "hand-off bounds for handoff (--lock-handoff-us)");
     app.add_option("--repeat", repeat, "runs of each configuration, interleaved; medians reported")
         ->check(CLI::PositiveNumber);
+    app.add_flag("--uncontended", uncontended, "instead: ns per lock + unlock with one thread, per implementation");
     CLI11_PARSE(app, argc, argv);
+    if (uncontended) {
+        for (const auto& name : lock_impl_names())
+            fmt::print("{:<10} {:>6.1f} ns per lock + unlock\n", name, uncontended_ns(*parse_lock_impl(name)));
+        return 0;
+    }
 
     struct Variant {
         std::string label;
