@@ -7,7 +7,7 @@
 namespace locklab {
 namespace {
 
-constexpr std::string_view kNames[] = {"mutex", "queuing", "spin", "rfifo"};  // LockImplKind order
+constexpr std::string_view kNames[] = {"mutex", "queuing", "spin", "rfifo", "handoff"};  // LockImplKind order
 
 std::atomic<LockImplKind> g_default{LockImplKind::Mutex};  // atomic: set at start-up, read by lock constructors
 
@@ -39,6 +39,7 @@ void RawLock::reset(LockImplKind k)
     case LockImplKind::Queuing: impl_.emplace<QueuingLock>(); break;
     case LockImplKind::Spin: impl_.emplace<SpinLock>(); break;
     case LockImplKind::RFifo: impl_.emplace<RFifoLock>(); break;
+    case LockImplKind::Handoff: impl_.emplace<HandoffLock>(); break;
     }
 }
 

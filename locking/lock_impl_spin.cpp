@@ -7,15 +7,6 @@ namespace {
 
 constexpr unsigned kMaxPauses = 64;  // backoff cap: about a microsecond of pauses, then yield
 
-inline void cpu_pause()
-{
-#if defined(__x86_64__) || defined(__i386__)
-    __builtin_ia32_pause();
-#elif defined(__aarch64__)
-    asm volatile("yield");
-#endif
-}
-
 }  // namespace
 
 void SpinLock::lock_slow()

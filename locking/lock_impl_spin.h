@@ -11,6 +11,16 @@
 
 namespace locklab {
 
+// One CPU pause instruction (a spin-wait hint): what spinning waiters run between looks at a lock word.
+inline void cpu_pause()
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    asm volatile("yield");
+#endif
+}
+
 class SpinLock {
 public:
     void lock()

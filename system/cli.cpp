@@ -285,6 +285,11 @@ CliResult parse_command_line(const std::vector<std::string>& raw_args)
         a->add_option("--lock-impl", cfg.lock_impl,
                       "What device locks and the BQL are built on: " + fmt::format("{}", fmt::join(lock_impl_names(), ", ")))
             ->capture_default_str();
+        a->add_option("--lock-handoff-us", cfg.lock_handoff_us,
+                      "--lock-impl handoff: a waiter that has waited this long (microseconds) gets the lock "
+                      "handed to it at the next unlock instead of competing with threads that barge in")
+            ->capture_default_str()
+            ->check(CLI::Range(0u, 10'000'000u));
         a->add_option("--device-lock", device_locks,
                       "TYPE=MODEL: devices of TYPE (a device type, or one word of it: clint, plic, serial, rtc, "
                       "test) follow lock model MODEL instead of --lock-model; repeatable")

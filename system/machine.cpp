@@ -124,6 +124,7 @@ void Machine::install_lock_models()
     if (!impl)
         throw std::runtime_error(fmt::format("--lock-impl {}: unknown (available: {})", cfg_.lock_impl,
                                              fmt::join(lock_impl_names(), ", ")));
+    set_lock_handoff_bound(std::chrono::microseconds(cfg_.lock_handoff_us));  // before the BQL is re-made
     set_lock_impl(*impl);
     auto model = make_lock_model(cfg_.lock_model);
     if (!model)

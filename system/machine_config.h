@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "block/aio_mode.h"
+#include "locking/lock_impl_handoff.h"
 #include "locking/lock_instrumentation.h"
 
 namespace locklab {
@@ -66,6 +67,8 @@ struct MachineConfig {
     bool stats = false;          // --stats: per-hart instruction counts and wall time at exit
     std::string lock_model = "global";
     std::string lock_impl = "mutex";  // --lock-impl: what device locks and the BQL are (locking/lock_impl.h)
+    // --lock-handoff-us: the handoff lock's bound (locking/lock_impl_handoff.h)
+    unsigned lock_handoff_us = unsigned(kDefaultLockHandoffBound.count());
     // --device-lock TYPE=MODEL, in command-line order: devices matching TYPE follow MODEL
     std::vector<std::pair<std::string, std::string>> device_locks;
     std::string lifetime = "ref-per-access";

@@ -72,8 +72,11 @@ def parse_args():
     p.add_argument("--locklab-aio", choices=("nowait", "threads"), default="nowait",
                    help="locklab's -drive aio= (nowait, the default: reads from the page cache inline in the "
                         "device's event loop; threads: every request on the worker pool, as QEMU's default aio=threads)")
-    p.add_argument("--locklab-lock-impl", choices=("mutex", "queuing", "spin", "rfifo"),
+    p.add_argument("--locklab-lock-impl", choices=("mutex", "queuing", "spin", "rfifo", "handoff"),
                    help="what locklab's BQL and device locks are built on (--lock-impl; default: locklab's)")
+    p.add_argument("--locklab-handoff-us", type=int,
+                   help="with --locklab-lock-impl handoff: the hand-off bound in microseconds (--lock-handoff-us; "
+                        "default: locklab's)")
     p.add_argument("--timeout", type=float, default=300, help="seconds per run")
     a = p.parse_args()
     a.runs = a.runs or (1 if a.quick else 3)
@@ -111,6 +114,8 @@ def command(args, emulator, placement, fmt, elf, image):
         cmd += ["--device-lock", f"{HAMMER_LOCK_CLASS[args.hammer]}={model}"]
         if args.locklab_lock_impl:
             cmd += ["--lock-impl", args.locklab_lock_impl]
+        if args.locklab_handoff_us is not None:
+            cmd += ["--lock-handoff-us", str(args.locklab_handoff_us)]
     return cmd
 
 
@@ -176,7 +181,8 @@ def ratio(a, b):
 def summary(args, med, failures, load_before):
     L = [f"# Block benchmark, {datetime.datetime.now():%Y-%m-%d %H:%M}", "",
          f"locklab `{args.locklab}` (-drive aio={args.locklab_aio}"
-         f"{', --lock-impl ' + args.locklab_lock_impl if args.locklab_lock_impl else ''}), QEMU `{args.qemu or '(not run)'}` (its default, "
+         f"{', --lock-impl ' + args.locklab_lock_impl if args.locklab_lock_impl else ''}"
+         f"{f', --lock-handoff-us {args.locklab_handoff_us}' if args.locklab_handoff_us is not None else ''}), QEMU `{args.qemu or '(not run)'}` (its default, "
          f"aio=threads); "
          f"{'quick' if args.quick else 'full'} run: {args.runs} run(s) per configuration (medians), "
          f"{args.size_mb} MiB image (raw, and the same contents as a fully allocated qcow2), -smp {args.smp}: hart 0 "

@@ -11,7 +11,7 @@ set(_lock_machine -machine virt -nographic -bios none -m 128M)
 # <guest>:<harts>; hotplug also gets its cold-plugged device and script (as in hotplug.cmake).
 set(_lock_guests smp:4 interrupts:1 devices:1 hotplug:2)
 set(_lock_models global per-device trylock-skip trylock-queue trylock-notify)
-set(_lock_impls mutex queuing spin rfifo)
+set(_lock_impls mutex queuing spin rfifo handoff)
 # Sanitizer builds run each guest 10-50 times slower: there, every model once (mutex) and every
 # implementation once (per-device, where device locks are taken) is the coverage that fits.
 set(_lock_sanitized FALSE)

@@ -13,11 +13,12 @@ using namespace locklab;
 
 TEST_CASE("Lock model options reach the machine configuration", "[system][cli][lock_model]")
 {
-    auto r = parse_command_line({"run", "--lock-model", "trylock-queue", "--lock-impl", "spin", "--device-lock",
-                                 "clint=per-device", "--device-lock", "serial=global", "guest.elf"});
+    auto r = parse_command_line({"run", "--lock-model", "trylock-queue", "--lock-impl", "spin", "--lock-handoff-us", "20",
+                                 "--device-lock", "clint=per-device", "--device-lock", "serial=global", "guest.elf"});
     REQUIRE(r.config);
     CHECK(r.config->lock_model == "trylock-queue");
     CHECK(r.config->lock_impl == "spin");
+    CHECK(r.config->lock_handoff_us == 20);
     REQUIRE(r.config->device_locks.size() == 2);
     CHECK(r.config->device_locks[0] == std::pair<std::string, std::string>{"clint", "per-device"});
     CHECK(r.config->device_locks[1] == std::pair<std::string, std::string>{"serial", "global"});
@@ -26,6 +27,7 @@ TEST_CASE("Lock model options reach the machine configuration", "[system][cli][l
     REQUIRE(d.config);
     CHECK(d.config->lock_model == "global");
     CHECK(d.config->lock_impl == "mutex");
+    CHECK(d.config->lock_handoff_us == 100);
     CHECK(d.config->device_locks.empty());
 }
 
@@ -49,7 +51,7 @@ TEST_CASE("The machine refuses unknown lock models and implementations and lists
     SECTION("--lock-impl")
     {
         cfg.lock_impl = "ticket";
-        CHECK_THROWS_WITH(Machine(cfg), Catch::Contains("--lock-impl ticket: unknown (available: mutex, queuing, spin, rfifo)"));
+        CHECK_THROWS_WITH(Machine(cfg), Catch::Contains("--lock-impl ticket: unknown (available: mutex, queuing, spin, rfifo, handoff)"));
     }
     SECTION("--lock-model")
     {
