@@ -77,6 +77,8 @@ def parse_args():
     p.add_argument("--locklab-handoff-us", type=int,
                    help="with --locklab-lock-impl handoff: the hand-off bound in microseconds (--lock-handoff-us; "
                         "default: locklab's)")
+    p.add_argument("--locklab-accel", choices=("jit", "interp"), default="jit",
+                   help="locklab's engine (--accel; default jit, locklab's default and the like of QEMU's TCG)")
     p.add_argument("--timeout", type=float, default=300, help="seconds per run")
     a = p.parse_args()
     a.runs = a.runs or (1 if a.quick else 3)
@@ -110,6 +112,7 @@ def command(args, emulator, placement, fmt, elf, image):
     if emulator == "locklab":
         drive = cmd.index("-drive") + 1
         cmd[drive] += f",aio={args.locklab_aio}"
+        cmd += ["--accel", args.locklab_accel]
         model = "global" if args.hammer_lock == "bql" else "per-device"
         cmd += ["--device-lock", f"{HAMMER_LOCK_CLASS[args.hammer]}={model}"]
         if args.locklab_lock_impl:
@@ -180,7 +183,7 @@ def ratio(a, b):
 
 def summary(args, med, failures, load_before):
     L = [f"# Block benchmark, {datetime.datetime.now():%Y-%m-%d %H:%M}", "",
-         f"locklab `{args.locklab}` (-drive aio={args.locklab_aio}"
+         f"locklab `{args.locklab}` (--accel {args.locklab_accel}, -drive aio={args.locklab_aio}"
          f"{', --lock-impl ' + args.locklab_lock_impl if args.locklab_lock_impl else ''}"
          f"{f', --lock-handoff-us {args.locklab_handoff_us}' if args.locklab_handoff_us is not None else ''}), QEMU `{args.qemu or '(not run)'}` (its default, "
          f"aio=threads); "
