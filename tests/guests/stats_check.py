@@ -5,7 +5,7 @@
 
 Runs LOCKLAB --stats --accel ENGINE ARGS (the guest must pass) and reads the `locklab-stats:` JSON
 line on stderr: hart 0 retired instructions; on the JIT every hart that did has a "jit" object
-whose block, instruction and byte counts are positive and whose pinned registers are six distinct
+whose block, instruction and byte counts are positive (a hart that only parks chains nothing) and whose pinned registers are six distinct
 guest registers x1..x31; on the interpreter no hart has one.
 
 Exit status: 0 when the report is as described, 1 otherwise (with the reason).
@@ -53,7 +53,7 @@ def main():
         jit = hart.get("jit")
         if jit is None:
             fail(f"hart {hart['hart']}: no jit report on the JIT")
-        for key in ("blocks", "guest_insns", "host_bytes", "chains"):
+        for key in ("blocks", "guest_insns", "host_bytes"):  # chains: a hart that only parks has none
             if jit[key] <= 0:
                 fail(f"hart {hart['hart']}: jit.{key} = {jit[key]}")
         pinned = jit["pinned"]
