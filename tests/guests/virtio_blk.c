@@ -237,7 +237,12 @@ int guest_main(unsigned hartid)
     barrier(3);
     if (hartid != 0)
         return 0;
-    CHECK(blk.dev.irqs > 0); /* pass 2 waited for interrupts */
+    /* Pass 2 runs with interrupts: if hart 0 reaped every completion before it had to sleep (a
+     * loaded host can delay it that long), the interrupt of the last one is still pending
+     * (level-triggered until acknowledged; used_event asked for it) and is taken here. */
+    if (blk.dev.irqs == 0)
+        virtio_irq_wait(&blk.dev, 0, clint_mtime() + VIRT_TIMEBASE_HZ);
+    CHECK(blk.dev.irqs > 0);
     CHECK_EQ(vblk_io(&blk, VIRTIO_BLK_T_FLUSH, 0, NULL, 0), VIRTIO_BLK_S_OK);
     printf("%u notifications, %u interrupts in pass 2\n", blk.q.notifies, blk.dev.irqs);
     vblk_shutdown(&blk);
