@@ -35,6 +35,7 @@ bool is_conditional_branch(Op op)
     }
 }
 
+// The condition of a conditional branch (is_conditional_branch(op)), for Branch, ExitIf and Select.
 Cond branch_cond(Op op)
 {
     switch (op) {
@@ -98,12 +99,9 @@ public:
             b_.ops.push_back(j);
             break;
         }
-        case Op::BEQ: branch(Cond::EQ, rs1, rs2, pc + imm, next); break;
-        case Op::BNE: branch(Cond::NE, rs1, rs2, pc + imm, next); break;
-        case Op::BLT: branch(Cond::LT, rs1, rs2, pc + imm, next); break;
-        case Op::BGE: branch(Cond::GE, rs1, rs2, pc + imm, next); break;
-        case Op::BLTU: branch(Cond::LTU, rs1, rs2, pc + imm, next); break;
-        case Op::BGEU: branch(Cond::GEU, rs1, rs2, pc + imm, next); break;
+        case Op::BEQ: case Op::BNE: case Op::BLT: case Op::BGE: case Op::BLTU: case Op::BGEU:
+            branch(branch_cond(d.op), rs1, rs2, pc + imm, next);
+            break;
         case Op::LB: load(d, 1, true); break;
         case Op::LH: load(d, 2, true); break;
         case Op::LW: load(d, 4, true); break;
