@@ -1,12 +1,14 @@
 #!/usr/bin/env python3
 """Compute benchmark: locklab's interpreter and JIT against QEMU TCG on the kernels in experiments/bench.
 
-    python3 experiments/bench.py [--runs N] [--quick] [--build DIR] [--qemu PATH | --no-qemu] [--no-jit]
+    python3 experiments/bench.py [--runs N] [--quick] [--build DIR] [--qemu PATH | --no-qemu] [--no-jit] [--no-jit-tlb]
 
 Prints one row per kernel: guest instructions of the kernel, MIPS of locklab's interpreter, of its
-JIT (--accel jit) and of QEMU, the interpreter/QEMU and JIT/QEMU ratios (medians of --runs runs,
-default 3), and the JIT's translation cost per guest instruction translated; then the geometric
-means of the ratios.
+JIT (--accel jit), of the JIT with every memory access through the softmmu TLB (--jit-ram-window
+off: what QEMU does; the default JIT loads M-mode data from RAM after a bounds compare) and of
+QEMU, the interpreter/QEMU, JIT/QEMU and JIT-TLB/QEMU ratios (medians of --runs runs, default 3),
+and the JIT's translation cost per guest instruction translated; then the geometric means of the
+ratios.
 
 Method
 - Each kernel guest (experiments/bench/<kernel>.c, single hart) times only its kernel, reading
@@ -119,6 +121,7 @@ def bench_kernel(kernel, args):
     locklab_mips = [mips(instructions, first["ticks"])]
     qemu_mips = []
     jit_mips = []
+    tlb_mips = []
     for run in range(args.runs):
         if run > 0:
             result, _ = run_guest([args.locklab, "--accel", "interp"] + machine_args(elf), args.timeout)
@@ -128,6 +131,11 @@ def bench_kernel(kernel, args):
             result, _ = run_guest([args.locklab, "--accel", "jit"] + machine_args(elf), args.timeout)
             checksums.add(result["checksum"])
             jit_mips.append(mips(instructions, result["ticks"]))
+        if args.jit and args.jit_tlb:
+            result, _ = run_guest([args.locklab, "--accel", "jit", "--jit-ram-window", "off"] + machine_args(elf),
+                                  args.timeout)
+            checksums.add(result["checksum"])
+            tlb_mips.append(mips(instructions, result["ticks"]))
         if args.qemu:
             result, _ = run_guest([args.qemu] + machine_args(elf), args.timeout)
             checksums.add(result["checksum"])
@@ -143,12 +151,17 @@ def bench_kernel(kernel, args):
         row["jit_runs"] = jit_mips
         (row["jit_translate_ns_per_insn"],
          row["jit_translate_ns_per_insn_total"]) = jit_translation_cost(args.locklab, elf, args.timeout)
+    if tlb_mips:
+        row["jit_tlb_mips"] = statistics.median(tlb_mips)
+        row["jit_tlb_runs"] = tlb_mips
     if qemu_mips:
         row["qemu_mips"] = statistics.median(qemu_mips)
         row["qemu_runs"] = qemu_mips
         row["ratio"] = row["locklab_mips"] / row["qemu_mips"]
         if jit_mips:
             row["jit_ratio"] = row["jit_mips"] / row["qemu_mips"]
+        if tlb_mips:
+            row["jit_tlb_ratio"] = row["jit_tlb_mips"] / row["qemu_mips"]
     return row
 
 
@@ -160,19 +173,23 @@ def print_table(rows, runs):
     def cell(row, key, width, fmt):
         return f"{row[key]:{width}{fmt}}" if key in row else f"{'-':>{width}}"
 
-    print(f"{'kernel':<8} {'instructions':>14} {'interp MIPS':>12} {'JIT MIPS':>9} {'QEMU MIPS':>10} "
-          f"{'interp/QEMU':>11} {'JIT/QEMU':>9} {'JIT ns/insn':>12}")
+    print(f"{'kernel':<8} {'instructions':>14} {'interp MIPS':>12} {'JIT MIPS':>9} {'JIT-TLB MIPS':>12} "
+          f"{'QEMU MIPS':>10} {'interp/QEMU':>11} {'JIT/QEMU':>9} {'JIT-TLB/QEMU':>12} {'JIT ns/insn':>12}")
     for r in rows:
         print(f"{r['kernel']:<8} {r['instructions']:>14,} {r['locklab_mips']:12.1f} {cell(r, 'jit_mips', 9, '.1f')} "
-              f"{cell(r, 'qemu_mips', 10, '.1f')} {cell(r, 'ratio', 11, '.3f')} {cell(r, 'jit_ratio', 9, '.3f')} "
+              f"{cell(r, 'jit_tlb_mips', 12, '.1f')} {cell(r, 'qemu_mips', 10, '.1f')} {cell(r, 'ratio', 11, '.3f')} "
+              f"{cell(r, 'jit_ratio', 9, '.3f')} {cell(r, 'jit_tlb_ratio', 12, '.3f')} "
               f"{cell(r, 'jit_translate_ns_per_insn', 12, '.0f')}")
     ratios = [r["ratio"] for r in rows if "ratio" in r]
-    jit_ratios = [r["jit_ratio"] for r in rows if "jit_ratio" in r]
     if ratios:
-        jit = f"{geomean(jit_ratios):9.3f}" if jit_ratios else f"{'-':>9}"
-        print(f"{'geomean':<8} {'':>14} {'':>12} {'':>9} {'':>10} {geomean(ratios):11.3f} {jit}")
-    print(f"(medians of {runs} run(s); MIPS from the guest's own rdtime around the kernel; JIT ns/insn: "
-          "translation time per guest instruction, median over the translated blocks)")
+        def mean_of(key, width):
+            values = [r[key] for r in rows if key in r]
+            return f"{geomean(values):{width}.3f}" if values else f"{'-':>{width}}"
+        print(f"{'geomean':<8} {'':>14} {'':>12} {'':>9} {'':>12} {'':>10} {geomean(ratios):11.3f} "
+              f"{mean_of('jit_ratio', 9)} {mean_of('jit_tlb_ratio', 12)}")
+    print(f"(medians of {runs} run(s); MIPS from the guest's own rdtime around the kernel; JIT-TLB: "
+          "--jit-ram-window off; JIT ns/insn: translation time per guest instruction, median over the "
+          "translated blocks)")
 
 
 def main():
@@ -187,6 +204,8 @@ def main():
                         help="qemu-system-riscv64 (default: from PATH)")
     parser.add_argument("--no-qemu", action="store_true", help="run locklab only")
     parser.add_argument("--no-jit", dest="jit", action="store_false", help="skip locklab's JIT (--accel jit)")
+    parser.add_argument("--no-jit-tlb", dest="jit_tlb", action="store_false",
+                        help="skip the JIT-TLB column (--jit-ram-window off)")
     parser.add_argument("--kernels", default=",".join(KERNELS),
                         help=f"comma-separated subset of {','.join(KERNELS)}")
     parser.add_argument("--timeout", type=float, default=600.0, help="seconds per guest run")

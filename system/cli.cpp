@@ -44,7 +44,7 @@ const std::map<std::string, std::string> kQemuOptions = {
     {"-cpu", "--cpu"},         {"-append", "--append"}, {"-object", "--object"},
     {"-display", "--display"}, {"-no-reboot", "--no-reboot"}, {"-device", "--device"},
     {"-drive", "--drive"},     {"-global", "--global"},
-    {"-accel", "--accel"},
+    {"-accel", "--accel"},     {"-perfmap", "--perfmap"},
 };
 // QEMU options that exist but are not implemented (yet): a clear error instead of silence.
 const char* const kQemuUnsupported[] = {
@@ -266,6 +266,9 @@ CliResult parse_command_line(const std::vector<std::string>& raw_args)
                       "entered directly")
             ->capture_default_str();
         a->add_option("--cpu", cpu, "CPU model; only 'rv64' (RV64IMAC + Zicsr + Zifencei, M/S/U, Sv39)");
+        a->add_flag("--perfmap", cfg.perfmap,
+                    "JIT: write /tmp/perf-<pid>.map (each translated block's host code, named tb_<guest pc>) "
+                    "so that `perf record`/`perf report` attribute samples to guest blocks (QEMU 8.1's -perfmap)");
         a->add_flag("--nographic", nographic, "Accepted for QEMU compatibility (locklab has no display)");
         a->add_option("--display", display, "Accepted for QEMU compatibility; only 'none'");
         a->add_option("--serial", serial, "UART: 'stdio' (default), 'mon:stdio', 'file:PATH' or 'none'");
@@ -278,6 +281,10 @@ CliResult parse_command_line(const std::vector<std::string>& raw_args)
             ->capture_default_str();
         a->add_option("--accel", accel, fmt::format("Execution engine: 'jit' ('tcg' = jit, as in QEMU) or 'interp' (the "
                                   "reference interpreter); default for this build: '{}'", accel_name(kDefaultAccel)))
+            ->capture_default_str();
+        a->add_option("--jit-ram-window", cfg.jit_ram_window,
+                      "JIT: M-mode loads from RAM skip the TLB (a bounds compare); 'off': every access "
+                      "takes the TLB path, as in QEMU")
             ->capture_default_str();
         a->add_option("--slice", cfg.slice, "Instructions per hart turn")->capture_default_str();
         a->add_option("--lock-model", cfg.lock_model, "MMIO lock model: " + fmt::format("{}", fmt::join(lock_model_names(), ", ")))

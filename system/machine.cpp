@@ -1,6 +1,7 @@
 #include "system/machine.h"
 
 #include <pthread.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <stdexcept>
@@ -44,6 +45,12 @@ Machine::Machine(MachineConfig cfg) : cfg_(std::move(cfg)), main_ctx_(main_conte
     if (!cfg_.log_file.empty()) {
         log_ = std::fopen(cfg_.log_file.c_str(), "w");
         if (!log_) throw std::runtime_error(fmt::format("-D {}: cannot open for writing", cfg_.log_file));
+    }
+    if (cfg_.perfmap) {
+        const std::string path = fmt::format("/tmp/perf-{}.map", getpid());
+        perfmap_ = std::fopen(path.c_str(), "w");
+        if (!perfmap_) throw std::runtime_error(fmt::format("-perfmap: cannot open {} for writing", path));
+        std::setvbuf(perfmap_, nullptr, _IOLBF, 0);  // complete lines for perf even if we are killed
     }
 
     lock_instrumentation_start(cfg_.lock_instrumentation);
@@ -114,6 +121,7 @@ Machine::~Machine()
     drives_.reset();            // no device uses a drive any more
     iothreads_.destroy_all();   // nothing is placed in them any more
     if (log_ != stderr) std::fclose(log_);
+    if (perfmap_) std::fclose(perfmap_);
 }
 
 void Machine::install_lock_models()
@@ -258,8 +266,8 @@ void Machine::install_tracing()
     }
     if (cfg_.accel == Accel::Jit) {
         for (auto& h : harts_) {
-            rv::tcg::enable_jit(*h);
-            rv::tcg::set_jit_trace(*h, {cfg_.trace_out_asm, cfg_.trace_tb_stats, log_});
+            rv::tcg::enable_jit(*h, {.ram_window = cfg_.jit_ram_window});
+            rv::tcg::set_jit_trace(*h, {cfg_.trace_out_asm, cfg_.trace_tb_stats, log_, perfmap_});
         }
     }
     if (cfg_.trace_exec) {

@@ -83,6 +83,7 @@ private:
     std::atomic<int64_t> virtual_ns_{0}; // atomic: Single mode's Virtual clock (main thread writes)
     std::mutex log_mutex_;               // serialises trace lines from several vCPU threads
     FILE* log_ = stderr;                 // -D file or stderr; set before threads start
+    FILE* perfmap_ = nullptr;            // -perfmap: /tmp/perf-<pid>.map; set before threads start
 };
 
 }  // namespace locklab

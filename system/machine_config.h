@@ -55,6 +55,7 @@ struct MachineConfig {
     unsigned smp = 1;
     ThreadMode threads = ThreadMode::Multi;
     Accel accel = kDefaultAccel; // --accel interp|jit (QEMU's -accel tcg means jit)
+    bool jit_ram_window = true;  // --jit-ram-window on|off (cpu/tcg/ram_window.h)
     uint64_t slice = 10000;      // instructions per hart per turn (single mode) / per run() call
     std::string serial_out;      // empty: stdout
     int serial_in_fd = 0;        // -1: no serial input
@@ -63,6 +64,7 @@ struct MachineConfig {
     bool trace_exec = false;     // -d exec: each executed instruction
     bool trace_out_asm = false;  // -d out_asm: host code of each block the JIT translates
     bool trace_tb_stats = false; // -d tb_stats: one line per block the JIT translates
+    bool perfmap = false;        // -perfmap: JIT blocks in /tmp/perf-<pid>.map for Linux perf
     std::string log_file;        // -D: where traces go (default stderr)
     bool stats = false;          // --stats: per-hart instruction counts and wall time at exit
     std::string lock_model = "global";

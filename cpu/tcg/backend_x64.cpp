@@ -89,12 +89,12 @@ constexpr int kFrameBytes = 8;  // with six pushes and the return address: rsp s
 // Byte offsets of the TranslationBlock fields the inline indirect-jump lookup reads (not a
 // standard-layout type: measured on an instance).
 struct TbLayout {
-    int32_t pc, pa, code;
+    int32_t pc, pa, phys_data, code;
 };
 const TbLayout kTbLayout = [] {
     TranslationBlock tb;
     auto off = [&](const void* f) { return int32_t(static_cast<const char*>(f) - reinterpret_cast<const char*>(&tb)); };
-    return TbLayout{off(&tb.pc), off(&tb.pa), off(&tb.code)};
+    return TbLayout{off(&tb.pc), off(&tb.pa), off(&tb.phys_data), off(&tb.code)};
 }();
 
 bool fits32(uint64_t v) { return int64_t(v) == int64_t(int32_t(uint32_t(v))); }
@@ -420,6 +420,9 @@ private:
         cmp(rcx, qword[rax + kTbLayout.pc]);
         jne(miss, T_NEAR);
         cmp(rdi, qword[rax + kTbLayout.pa]);
+        jne(miss, T_NEAR);
+        // The data context cannot have changed since this block was entered (Engine::phys_data).
+        cmp(byte[rax + kTbLayout.phys_data], int(tb_.phys_data));
         jne(miss, T_NEAR);
         jmp(qword[rax + kTbLayout.code]);
         L(miss);
@@ -780,8 +783,9 @@ private:
     // unless the entry's tag for `type` hits (RAM, aligned, permitted); then rcx = the page's host
     // addend and the access goes to `where` (base register + rcx + displacement: the address is not
     // computed into a register first, so a load's latency is that of its base register). The
-    // addend is the block's hint (an immediate) when the entry holds it, so the access does not
-    // wait for the entry's load; the entry's own addend otherwise (stub). Slow paths get the virtual
+    // addend of a load is the block's hint (an immediate) when the entry holds it, so the load does
+    // not wait for the entry's load; the entry's own addend otherwise (stub). A store takes the
+    // entry's addend (two instructions fewer; nothing waits for a store's address). Slow paths get the virtual
     // address back with address_into_rdx().
     GuestAddr tlb_lookup(const IrInsn& i, AccessType type, Label& miss, RegExp& where)
     {
@@ -807,6 +811,10 @@ private:
         cmp(rcx, qword[r12 + rax + 8 * int(type)]);
         jne(miss, T_NEAR);
         const Address addend = qword[r12 + rax + offsetof(TlbEntry, host_addend)];
+        if (type == AccessType::Store) {  // nothing waits for a store's address: no hint
+            mov(rcx, addend);
+            return ga;
+        }
         mov(rcx, b_.addend_hint);
         cmp(rcx, addend);
         Label& other = labels_.emplace_back();
@@ -819,6 +827,44 @@ private:
             jmp(resume, T_NEAR);
         });
         return ga;
+    }
+    // The RAM window's fast path (blocks with untranslated data accesses, cpu/tcg/ram_window.h):
+    // jumps to `miss` unless [va, va + size) lies inside the window, then the access goes to `where`
+    // (base register + rcx + displacement, rcx = the window's host addend: as on the TLB path, a
+    // load waits for its base register only). False for an immediate address outside the window
+    // (the caller takes the TLB path); an immediate address inside needs no check at all.
+    bool window_lookup(const IrInsn& i, Label& miss, RegExp& where, GuestAddr& ga)
+    {
+        const RamWindow& w = b_.ram;
+        if (!i.a.is_temp()) {
+            const uint64_t va = i.a.imm + uint64_t(i.offset);
+            if (!w.contains(va, i.size)) return false;
+            ga = {-1, va};
+            mov(rcx, va + w.host_addend);
+            where = RegExp(rcx);
+            return true;
+        }
+        const Reg64 base = get(i.a.temp);
+        const int32_t disp = int32_t(i.offset);
+        ga = {base.getIdx(), uint64_t(i.offset)};
+        const uint64_t from_window = uint64_t(i.offset) - w.base;  // rax = va - w.base
+        if (fits32(from_window)) {
+            lea(rax, ptr[base + int32_t(uint32_t(from_window))]);
+        } else {
+            mov(rax, from_window);
+            add(rax, base);
+        }
+        const uint64_t last = w.size - i.size;  // the highest offset an access of this size may start at
+        if (last <= 0x7fffffff) {
+            cmp(rax, int32_t(last));
+        } else {
+            mov(rcx, last);
+            cmp(rax, rcx);
+        }
+        ja(miss, T_NEAR);
+        mov(rcx, w.host_addend);
+        where = base + rcx + disp;
+        return true;
     }
     // rdx = the access's virtual address, in a slow path (its base register still holds the value
     // the fast path started from: nothing before the jump to the slow path writes it).
@@ -875,7 +921,8 @@ private:
         Label& miss = labels_.emplace_back();
         Label& done = labels_.emplace_back();
         RegExp where;
-        const GuestAddr ga = tlb_lookup(i, AccessType::Load, miss, where);
+        GuestAddr ga;
+        if (!b_.ram.size || !window_lookup(i, miss, where, ga)) ga = tlb_lookup(i, AccessType::Load, miss, where);
         extend_into(rd, byte[where], word[where], dword[where], qword[where], i.size, i.sign);
         L(done);
         Label& fault = fault_label(i.guest_index);

@@ -10,6 +10,7 @@
 #include "cpu/tcg/backend_x64.h"
 #include "cpu/tcg/code_buffer.h"
 #include "cpu/tcg/jit.h"
+#include "cpu/tcg/ram_window.h"
 #include "cpu/tcg/register_profile.h"
 #include "cpu/tcg/tb.h"
 #include "cpu/tlb.h"
@@ -20,6 +21,13 @@ class Engine {
 public:
     Engine(const Hart& h, const JitOptions& opts);
 
+    // Whether h's data accesses are untranslated now, and the RAM window is on (a block translated
+    // now gets TranslationBlock::phys_data). Changes only at a SYSTEM operation or a trap, which
+    // end the block: chained and inline-looked-up successors share their predecessor's.
+    bool phys_data(const Hart& h) const
+    {
+        return ram_.size != 0 && h.tlb->data == &h.tlb->data_context[Tlb::context_index(Priv::M)];
+    }
     // The block at h.pc, whose page the fetch TLB resolved to `page` (RAM), translated on a miss.
     // Null if its first instruction straddles the page end.
     TranslationBlock* lookup(Hart& h, const PageRef& page);
@@ -65,6 +73,9 @@ private:
     void trace_block(const TranslationBlock& tb, size_t ir_ops, uint64_t ns);
 
     HartLayout layout_;
+    const AddressSpace& as_;  // h.as
+    RamWindow ram_;  // find_ram_window(as_) before the first translation since the last flush (or none)
+    bool ram_stale_ = true;
     CodeBuffer code_;
     TlbTable* const* fetch_table_;  // &h.tlb->fetch (the hart's Tlb lives as long as the hart)
     Trampoline tramp_;

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "cpu/decoded_insn.h"
+#include "cpu/tcg/ram_window.h"
 
 namespace locklab::rv::tcg {
 
@@ -101,6 +102,9 @@ struct IrBlock {
     // with the MMU off or a linear mapping, every RAM page has it). The backend verifies it against
     // the TLB entry off the critical path and uses the entry's own addend when they differ.
     uint64_t addend_hint = 0;
+    // Set when the block runs with untranslated data accesses (TranslationBlock::phys_data): its
+    // loads inside this window skip the TLB (cpu/tcg/ram_window.h). Size 0: every access uses it.
+    RamWindow ram;
 
     Temp new_temp() { return next_temp++; }
     std::string dump() const;        // one op per line, for tests and `-d op`

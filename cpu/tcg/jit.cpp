@@ -32,7 +32,7 @@ constexpr size_t kMinCodeBuffer = size_t(64) << 10;
 }  // namespace
 
 Engine::Engine(const Hart& h, const JitOptions& o)
-    : opts(o), layout_(HartLayout::of(h)), code_(std::max(o.code_buffer_bytes, kMinCodeBuffer)),
+    : opts(o), layout_(HartLayout::of(h)), as_(h.as), code_(std::max(o.code_buffer_bytes, kMinCodeBuffer)),
       fetch_table_(&h.tlb->fetch)
 {
     if (opts.max_block_insns == 0) opts.max_block_insns = 1;
@@ -58,7 +58,7 @@ const uint8_t* Engine::next(Hart* hp, uint64_t from)
     const size_t i = TlbTable::index(h.pc);
     const uint64_t tag = t.entry[i].tag[size_t(AccessType::Fetch)];
     if ((tag & kPageMask) != (h.pc & kPageMask) || (tag & (kTlbEmpty | kTlbMmio))) return nullptr;
-    TranslationBlock* to = e.tbs_.find(h.pc, h.pc + t.pa_addend[i]);
+    TranslationBlock* to = e.tbs_.find(h.pc, h.pc + t.pa_addend[i], e.phys_data(h));
     if (!to) return nullptr;
     if (from) e.chain(*reinterpret_cast<TranslationBlock*>(from & ~uint64_t(7)), unsigned(from & 7), *to);
     return to->code;
@@ -76,6 +76,8 @@ void Engine::flush()
         code_.reset(tramp_.bytes);
     }
     flush_pending_ = false;
+    ram_ = {};  // taken again before the next translation: a view change (hot-plug) flushes (ram_window.h)
+    ram_stale_ = true;
     ++stats.flushes;
 }
 
@@ -97,7 +99,7 @@ void Engine::sample_profile(const Hart& h)
 
 TranslationBlock* Engine::lookup(Hart& h, const PageRef& page)
 {
-    if (TranslationBlock* tb = tbs_.find(h.pc, page.pa)) return tb;
+    if (TranslationBlock* tb = tbs_.find(h.pc, page.pa, phys_data(h))) return tb;
     return translate(h, page);
 }
 
@@ -107,6 +109,11 @@ TranslationBlock* Engine::translate(Hart& h, const PageRef& page)
     auto tb = std::make_unique<TranslationBlock>();
     tb->pc = h.pc;
     tb->pa = page.pa;
+    if (ram_stale_) {
+        if (opts.ram_window) ram_ = find_ram_window(as_);
+        ram_stale_ = false;
+    }
+    tb->phys_data = phys_data(h);
     tb->guest = decode_guest_block(page.host, h.pc, opts.max_block_insns, std::min(opts.side_exits, kMaxSideExits));
     if (tb->guest.empty()) return nullptr;
     const GuestInsn& last = tb->guest.back();
@@ -124,6 +131,7 @@ TranslationBlock* Engine::translate(Hart& h, const PageRef& page)
     }
     IrBlock ir = build_ir(h.pc, tb->guest);
     ir.addend_hint = reinterpret_cast<uintptr_t>(page.host) - h.pc;
+    if (tb->phys_data) ir.ram = ram_;
     if (opts.optimize) optimize(ir);
     tb->reg_uses = RegisterProfile::count_uses(ir);
     try {
@@ -139,12 +147,16 @@ TranslationBlock* Engine::translate(Hart& h, const PageRef& page)
     stats.host_bytes += tb->code_size;
     stats.translate_ns += ns;
     if (trace.out_asm || trace.tb_stats) trace_block(*tb, ir.ops.size(), ns);
+    if (trace.perfmap)  // one fprintf: stdio locks the stream per call, so harts' lines do not mix
+        fmt::print(trace.perfmap, "{:x} {:x} tb_{:x}{}\n", reinterpret_cast<uintptr_t>(tb->code), tb->code_size, tb->pc,
+                   tb->phys_data ? "_phys" : "");
     return tbs_.insert(std::move(tb));
 }
 
 void Engine::chain(TranslationBlock& from, unsigned slot, TranslationBlock& to)
 {
-    if (!opts.chaining || from.invalid || ((from.pc ^ to.pc) & kPageMask) != 0 || from.jmp_target[slot] != to.pc)
+    if (!opts.chaining || from.invalid || ((from.pc ^ to.pc) & kPageMask) != 0 || from.jmp_target[slot] != to.pc ||
+        from.phys_data != to.phys_data)
         return;
     patch_jump(from, slot, to.code);
     from.chained_to[slot] = &to;

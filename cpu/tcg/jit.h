@@ -29,6 +29,10 @@ struct JitOptions {
     uint32_t side_exits = 6;
     bool chaining = true;    // patch direct jumps between blocks
     bool optimize = true;    // run the IR passes (constant folding, dead temps)
+    // Loads of blocks that run with untranslated data accesses (M-mode without MPRV) go straight to
+    // the machine's RAM when the address lies in it: a bounds compare instead of a TLB lookup
+    // (cpu/tcg/ram_window.h). Off: every access takes the TLB path, as in QEMU.
+    bool ram_window = true;
     // Choose the guest registers kept in host registers from a profile of the running code
     // (cpu/tcg/register_profile.h); off: always the default PinnedRegs.
     bool profile_registers = true;
@@ -67,6 +71,9 @@ struct JitTrace {
     bool out_asm = false;
     bool tb_stats = false;
     std::FILE* log = nullptr;  // where the lines go (stderr if null)
+    // `-perfmap`: one line per translated block, "<host address> <size> <name>" (hex, the format
+    // of Linux perf's /tmp/perf-<pid>.map), so `perf report` names samples in generated code.
+    std::FILE* perfmap = nullptr;
 };
 void set_jit_trace(Hart& h, const JitTrace& t);
 

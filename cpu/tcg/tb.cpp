@@ -9,7 +9,7 @@ TranslationBlock* TbCache::insert(std::unique_ptr<TranslationBlock> tb)
     TranslationBlock* raw = tb.get();
     jump_cache_[slot(raw->pc)] = raw;
     by_page_.add(raw);
-    tbs_[Key{raw->pc, raw->pa}] = std::move(tb);
+    tbs_[Key{raw->pc, raw->pa, raw->phys_data}] = std::move(tb);
     return raw;
 }
 
@@ -40,7 +40,7 @@ bool TbCache::invalidate(uint64_t pa, uint64_t len)
         unchain(tb);
         TranslationBlock*& cached = jump_cache_[slot(tb->pc)];
         if (cached == tb) cached = nullptr;
-        auto it = tbs_.find(Key{tb->pc, tb->pa});
+        auto it = tbs_.find(Key{tb->pc, tb->pa, tb->phys_data});
         retired_.push_back(std::move(it->second));
         tbs_.erase(it);
     }

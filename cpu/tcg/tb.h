@@ -1,10 +1,12 @@
 // Translation blocks and the per-hart cache of them.
 //
-// A TranslationBlock is the host code for the guest block at one (virtual pc, physical pc) pair. No
-// other state changes what the code means: the privilege level, MPRV and satp are consulted at run
-// time (loads and stores go through the TLB of the current translation context, whose table the run
-// loop hands to the code on entry; privileged operations are helper calls that check their own
-// rules), and every operation that can change them ends the block and returns to the run loop.
+// A TranslationBlock is the host code for the guest block at one (virtual pc, physical pc) pair, in
+// one of two data regimes: data accesses translated or not (phys_data: effective data privilege M,
+// whose loads from RAM skip the TLB, cpu/tcg/ram_window.h). No other state changes what the code
+// means: the privilege level, MPRV and satp are consulted at run time (loads and stores go through
+// the TLB of the current translation context, whose table the run loop hands to the code on entry;
+// privileged operations are helper calls that check their own rules), and every operation that can
+// change them ends the block and returns to the run loop.
 //
 // Threading: one cache per hart, used by its home thread only (translation, lookup, chaining,
 // invalidation and flushes all happen there), so concurrent vCPUs never share a TB or its code.
@@ -55,6 +57,9 @@ inline constexpr uint32_t kMaxSideExits = kMaxExits - 2;
 struct alignas(kMaxExits) TranslationBlock {
     uint64_t pc = 0;          // guest virtual address of the first instruction
     uint64_t pa = 0;          // its guest-physical address
+    // Compiled for untranslated data accesses (effective data privilege M): its loads use the RAM
+    // window (cpu/tcg/ram_window.h). Part of the key: such code is wrong under a translating context.
+    bool phys_data = false;
     uint32_t guest_bytes = 0;
     std::vector<GuestInsn> guest;  // the instructions (helper calls point into it: never resized)
     const uint8_t* code = nullptr;  // entry point in the code buffer
@@ -80,11 +85,11 @@ public:
     // indirect jump's target; stable for the cache's lifetime.
     TranslationBlock* const* jump_cache() const { return jump_cache_.data(); }
 
-    TranslationBlock* find(uint64_t pc, uint64_t pa)
+    TranslationBlock* find(uint64_t pc, uint64_t pa, bool phys_data)
     {
         TranslationBlock* tb = jump_cache_[slot(pc)];
-        if (tb && tb->pc == pc && tb->pa == pa) return tb;
-        auto it = tbs_.find(Key{pc, pa});
+        if (tb && tb->pc == pc && tb->pa == pa && tb->phys_data == phys_data) return tb;
+        auto it = tbs_.find(Key{pc, pa, phys_data});
         if (it == tbs_.end()) return nullptr;
         jump_cache_[slot(pc)] = it->second.get();
         return it->second.get();
@@ -112,10 +117,11 @@ public:
 private:
     struct Key {
         uint64_t pc, pa;
+        bool phys_data;
         bool operator==(const Key&) const = default;
     };
     struct KeyHash {
-        size_t operator()(const Key& k) const { return size_t(k.pc * 0x9e3779b97f4a7c15ull ^ k.pa); }
+        size_t operator()(const Key& k) const { return size_t(k.pc * 0x9e3779b97f4a7c15ull ^ k.pa ^ uint64_t(k.phys_data) << 63); }
     };
 
     std::unordered_map<Key, std::unique_ptr<TranslationBlock>, KeyHash> tbs_;

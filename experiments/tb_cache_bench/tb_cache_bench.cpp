@@ -57,7 +57,7 @@ void BM_PerVcpu_Lookup(benchmark::State& state)
     for (uint32_t i = 0; i < n; ++i) cache.insert(make_tb(i));
     const std::vector<uint32_t> order = lookup_order(n);
     for (auto _ : state)
-        for (uint32_t i : order) benchmark::DoNotOptimize(cache.find(pc_of(i), pc_of(i)));
+        for (uint32_t i : order) benchmark::DoNotOptimize(cache.find(pc_of(i), pc_of(i), false));
     state.SetItemsProcessed(int64_t(state.iterations()) * n);
 }
 

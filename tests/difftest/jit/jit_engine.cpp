@@ -18,6 +18,7 @@ const JitConfig kConfigs[] = {
     {"jit-blocks", {.side_exits = 0}},  // no superblocks: a block ends at every branch
     {"jit-nochain", {.chaining = false}},
     {"jit-noopt", {.optimize = false}},
+    {"jit-tlb", {.ram_window = false}},  // M-mode loads through the TLB too
 };
 
 class JitEngine final : public Engine {
