@@ -470,6 +470,17 @@ private:
             binop(i);
             break;
         case IrOp::Shl: case IrOp::Shr: case IrOp::Sar: shift(i); break;
+        case IrOp::AddShl: {  // y + (x << s): one lea (fuse_shift_add: y is a temp or a disp32)
+            const Reg64 rx = get(i.b.temp);
+            const RegExp scaled = rx * (1 << i.shift);
+            if (i.a.is_temp()) {
+                const Reg64 ry = get(i.a.temp);
+                lea(def(i.dst), ptr[ry + scaled]);
+            } else {
+                lea(def(i.dst), ptr[scaled + int32_t(uint32_t(i.a.imm))]);
+            }
+            break;
+        }
         case IrOp::Div: case IrOp::DivU: case IrOp::Rem: case IrOp::RemU: divide(i); break;
         case IrOp::Ext32s: case IrOp::Ext32u: {
             const Reg64 ra = in_reg(i.a, rax);
@@ -613,6 +624,10 @@ private:
     {
         if (o == IrOp::Mul) {
             imul(d, a, v);
+            return;
+        }
+        if (o == IrOp::Add && d.getIdx() != a.getIdx()) {  // three-address: no copy first
+            lea(d, ptr[a + v]);
             return;
         }
         if (d.getIdx() != a.getIdx()) mov(d, a);

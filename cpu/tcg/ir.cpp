@@ -27,7 +27,7 @@ const char* ir_op_name(IrOp op)
 {
     static constexpr const char* kNames[] = {"mov",     "add",     "sub",     "and",          "or",
                                              "xor",     "mul",     "div",     "divu",         "rem",
-                                             "remu",    "shl",     "shr",     "sar",          "ext32s",
+                                             "remu",    "shl",     "shr",     "sar",          "addshl",  "ext32s",
                                              "ext32u",  "setcond", "select",  "load",    "store",        "call",
                                              "exit_if", "goto_tb", "branch",  "jump_indirect", "system"};
     static_assert(std::size(kNames) == size_t(IrOp::System) + 1);
@@ -61,6 +61,7 @@ std::string IrBlock::dump() const
         if (i.op != IrOp::Mov && i.op != IrOp::Ext32s && i.op != IrOp::Ext32u && i.op != IrOp::Load &&
             i.op != IrOp::GotoTb && i.op != IrOp::JumpIndirect && i.op != IrOp::System && i.op != IrOp::Call)
             out += ", " + arg_name(i.b);
+        if (i.op == IrOp::AddShl) out += fmt::format(" << {}", i.shift);
         if (i.op == IrOp::Select) out += fmt::format(" ? {} : {} unretire {}", arg_name(i.c), arg_name(i.d), i.unretire);
         if (i.op == IrOp::Load || i.op == IrOp::Store) out += fmt::format(" +{}", i.offset);
         if (i.op == IrOp::GotoTb || i.op == IrOp::Branch || i.op == IrOp::ExitIf) out += fmt::format(" -> {:#x}", i.target);

@@ -46,6 +46,7 @@ enum class IrOp : uint8_t {
     Add, Sub, And, Or, Xor, Mul,
     Div, DivU, Rem, RemU,  // 64-bit, with the M extension's results for a zero divisor and overflow
     Shl, Shr, Sar,   // shift amount = b mod 64
+    AddShl,          // dst = a + (b << shift), shift 1..3 (x86 lea): made by fuse_shift_add() only
     Ext32s,          // sign-extend the low 32 bits of a
     Ext32u,          // zero-extend the low 32 bits of a
     SetCond,         // dst = cond(a, b) ? 1 : 0
@@ -82,6 +83,7 @@ struct IrInsn {
     Arg a, b;
     Arg c, d;               // Select: the values
     uint8_t unretire = 0;   // Select: instructions not retired when cond holds
+    uint8_t shift = 0;      // AddShl: how far b is shifted
     int64_t offset = 0;     // Load/Store: address displacement
     uint64_t target = 0;    // GotoTb/Branch: taken target
     uint64_t fallthrough = 0;  // Branch: not-taken target

@@ -130,6 +130,42 @@ void fold_constants(IrBlock& b)
     b.ops = std::move(out);
 }
 
+void fuse_shift_add(IrBlock& b)
+{
+    std::vector<bool> fused(b.ops.size(), false);
+    for (size_t k = 0; k < b.ops.size(); ++k) {
+        const IrInsn& s = b.ops[k];
+        // x global too: a local lives within its own guest instruction only (the backend's pool
+        // is sized for that), and the add may belong to a later one.
+        if (s.op != IrOp::Shl || !is_global(s.dst) || !s.a.is_temp() || !is_global(s.a.temp) || !s.b.is_imm ||
+            s.b.imm < 1 || s.b.imm > 3)
+            continue;
+        const Temp g = s.dst, x = s.a.temp;
+        for (size_t m = k + 1; m < b.ops.size(); ++m) {
+            IrInsn& i = b.ops[m];
+            if (!is_pure(i.op)) break;
+            const bool a_is_g = i.a.is_temp() && i.a.temp == g;
+            const bool b_is_g = uses_b(i.op) && i.b.is_temp() && i.b.temp == g;
+            if (i.op == IrOp::Add && i.dst == g && a_is_g != b_is_g) {
+                const Arg y = a_is_g ? i.b : i.a;
+                if (y.is_imm && int64_t(y.imm) != int64_t(int32_t(uint32_t(y.imm)))) break;  // lea's disp32
+                i.op = IrOp::AddShl;
+                i.a = y;
+                i.b = Arg::t(x);
+                i.shift = uint8_t(s.b.imm);
+                fused[k] = true;
+                break;
+            }
+            if (a_is_g || b_is_g || i.dst == g || i.dst == x) break;
+        }
+    }
+    std::vector<IrInsn> kept;
+    kept.reserve(b.ops.size());
+    for (size_t k = 0; k < b.ops.size(); ++k)
+        if (!fused[k]) kept.push_back(b.ops[k]);
+    b.ops = std::move(kept);
+}
+
 void remove_dead_temps(IrBlock& b)
 {
     std::vector<bool> live(b.next_temp, false);

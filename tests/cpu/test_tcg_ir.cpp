@@ -241,3 +241,32 @@ TEST_CASE("a branch over one register computation becomes a Select, over anythin
     CHECK(k.ops[0].d.is_imm);
     CHECK(k.ops[0].d.imm == 42);
 }
+
+TEST_CASE("a shift by 1..3 and an add that overwrites its result become one AddShl", "[cpu][tcg]")
+{
+    // Array indexing: slli a5,a5,2; add a5,a5,a0 -> a5 = a0 + (a5 << 2).
+    const IrBlock index = lower({slli(15, 15, 2), add(15, 15, 10), ebreak()}, true);
+    CHECK(count(index, IrOp::Shl) == 0);
+    CHECK(index.dump().find("addshl x15 x10, x15 << 2") != std::string::npos);
+
+    // x * 3 past an unrelated operation: slli a4,a5,1; andi a3,a5,1; add a4,a4,a5.
+    const IrBlock times3 = lower({slli(14, 15, 1), andi(13, 15, 1), add(14, 14, 15), ebreak()}, true);
+    CHECK(times3.dump().find("addshl x14 x15, x15 << 1") != std::string::npos);
+    CHECK(count(times3, IrOp::And) == 1);
+
+    // Not fused: the shifted value is read before the add, the shifted register changes in
+    // between, the add does not overwrite it (the shift's result stays live), a shift by 4, a load
+    // in between (a fault would show the shifted value).
+    for (const std::vector<uint32_t>& words : std::vector<std::vector<uint32_t>>{
+             {slli(14, 15, 1), addi(13, 14, 1), add(14, 14, 15), ebreak()},
+             {slli(14, 15, 1), addi(15, 15, 1), add(14, 14, 15), ebreak()},
+             {slli(14, 15, 1), add(13, 14, 15), ebreak()},
+             {slli(14, 15, 4), add(14, 14, 15), ebreak()},
+             {slli(14, 15, 1), lw(13, 12, 0), add(14, 14, 15), ebreak()},
+         }) {
+        const IrBlock b = lower(words, true);
+        INFO(b.dump());
+        CHECK(count(b, IrOp::AddShl) == 0);
+        CHECK(count(b, IrOp::Shl) == 1);
+    }
+}

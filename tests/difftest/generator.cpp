@@ -207,7 +207,7 @@ private:
             {5, &Generator::system, true},       {2, &Generator::enter_mret, false},
             {1, &Generator::enter_sret, false},  {6, &Generator::interrupt, true},
             {2, &Generator::self_modify, false}, {2, &Generator::patch_ahead, true},
-            {5, &Generator::hammock, true},
+            {5, &Generator::hammock, true},      {3, &Generator::scaled_add, true},
         };
         unsigned total = 0;
         for (const Kind& k : kKinds) total += (top_level || k.nested_ok) ? k.weight : 0;
@@ -401,6 +401,19 @@ private:
         p_.body[br].target = int32_t(p_.body.size());
         exact_target_.resize(br + 1, false);
         exact_target_[br] = true;  // the instruction right after the skipped one, unit start or not
+    }
+    // slli g, x, 1..3 then add g, g, y (or y, g), sometimes with an unrelated operation or one
+    // that reads or writes g or x in between: the JIT fuses the pair into one lea when nothing
+    // between observes the shifted value (cpu/tcg/optimize.h, fuse_shift_add).
+    void scaled_add()
+    {
+        const unsigned g = wr(), x = rng_.chance(30) ? g : any_reg(), y = any_reg();
+        emit(enc::slli(g, x, unsigned(rng_.range(1, rng_.chance(80) ? 3 : 5))));
+        if (rng_.chance(40)) {
+            if (rng_.chance(50)) alu_imm();
+            else alu_rr();
+        }
+        emit(rng_.chance(50) ? enc::add(g, g, y) : enc::add(g, y, g));
     }
     void jal() { emit(enc::jal(rng_.chance(50) ? 0 : wr(), 0), Fixup::Jal, ahead(12)); }
     void c_branch()
