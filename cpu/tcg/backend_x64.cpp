@@ -3,9 +3,7 @@
 #include <array>
 #include <cstddef>
 #include <cstring>
-#include <deque>
 #include <functional>
-#include <map>
 #include <stdexcept>
 #include <utility>
 #include <vector>
@@ -129,12 +127,51 @@ public:
             pinned_.fill(false);
             release_dead_locals(k);
         }
-        for (auto& stub : stubs_) stub();
-        for (auto& [index, label] : fault_labels_) fault_exit(index, *label);
-        for (auto& [index, label] : smc_labels_) smc_exit(index, *label);
+        for (size_t k = 0; k < stubs_.size(); ++k) stubs_[k]();  // a stub may add stubs
+        for (uint32_t index = 0; index < fault_targets_.size(); ++index)
+            if (fault_targets_[index] != kNoTarget) fault_exit(index, fault_targets_[index]);
+        for (uint32_t index = 0; index < smc_targets_.size(); ++index)
+            if (smc_targets_[index] != kNoTarget) smc_exit(index, smc_targets_[index]);
+        resolve_targets();
     }
 
 private:
+    // ---------------- jump targets ----------------
+    // Places in the block's code that jumps go to (slow paths after the block, joins inside it)
+    // are our own, not Xbyak Labels: an index whose code offset is bound once, and rel32 jumps to
+    // it patched when the whole block is emitted. Xbyak's labels keep hash maps of definitions and
+    // pending jumps (allocations for each), a quarter of translation time in a Linux boot.
+    using Target = uint32_t;
+    static constexpr Target kNoTarget = ~Target(0);
+    enum Jcc : uint8_t { kJb = 0x2, kJae = 0x3, kJe = 0x4, kJne = 0x5, kJa = 0x7, kJns = 0x9, kJl = 0xc, kJge = 0xd, kJmp };
+    Target new_target()
+    {
+        target_at_.push_back(-1);
+        return Target(target_at_.size() - 1);
+    }
+    void bind(Target t) { target_at_[t] = int32_t(getSize()); }
+    // A jump (jcc rel32, or jmp rel32 for kJmp) to t, bound now or later.
+    void jump(Jcc cc, Target t)
+    {
+        if (cc == kJmp) {
+            db(0xE9);
+        } else {
+            db(0x0F);
+            db(0x80 | cc);
+        }
+        dd(0);
+        fixups_.push_back({uint32_t(getSize() - 4), t});
+    }
+    void resolve_targets()
+    {
+        uint8_t* code = const_cast<uint8_t*>(getCode());
+        for (const auto& [site, t] : fixups_) {
+            if (target_at_[t] < 0) throw std::logic_error("jit: jump to a target never bound");
+            const int32_t rel = target_at_[t] - int32_t(site + 4);
+            std::memcpy(code + site, &rel, 4);
+        }
+    }
+
     // ---------------- register allocation ----------------
     struct HostReg {
         Temp holder = kNoTemp;
@@ -307,17 +344,17 @@ private:
     }
     // The first n guest instructions of the block retired: count them; once the budget is used up
     // (rbx no longer negative) continue at `leave` instead.
-    void retire(uint64_t n, Label& leave)
+    void retire(uint64_t n, Target leave)
     {
         add_instret(n);
-        jns(leave, T_NEAR);
+        jump(kJns, leave);
     }
     // A stub leaving for the run loop at guest pc `pc` (budget used up, exit request).
-    Label& leave_at(uint64_t pc)
+    Target leave_at(uint64_t pc)
     {
-        Label& l = labels_.emplace_back();
-        stubs_.push_back([this, &l, pc] {
-            L(l);
+        const Target l = new_target();
+        stubs_.push_back([this, l, pc] {
+            bind(l);
             set_pc(pc);
             to_epilogue(kExitLookup);
         });
@@ -328,42 +365,42 @@ private:
         mov(rax, code);
         jmp(reinterpret_cast<const void*>(t_.epilogue), T_NEAR);
     }
-    Label& fault_label(uint32_t index)
+    Target fault_target(uint32_t index)
     {
-        auto& p = fault_labels_[index];
-        if (!p) p = &labels_.emplace_back();
-        return *p;
+        if (fault_targets_.size() <= index) fault_targets_.resize(index + 1, kNoTarget);
+        if (fault_targets_[index] == kNoTarget) fault_targets_[index] = new_target();
+        return fault_targets_[index];
     }
     // A trap raised by guest instruction `index`: everything before it retired (dirty registers were
     // written back before the access or helper call that raised).
-    void fault_exit(uint32_t index, Label& l)
+    void fault_exit(uint32_t index, Target l)
     {
-        L(l);
+        bind(l);
         set_pc(b_.guest[index].pc);
         add_instret(index);
         to_epilogue(kExitTrap);
     }
     // A store by guest instruction `index` changed code this hart had cached: it retired; leave for
     // the lookup of the next instruction.
-    void smc_exit(uint32_t index, Label& l)
+    void smc_exit(uint32_t index, Target l)
     {
-        L(l);
+        bind(l);
         const GuestInsn& g = b_.guest[index];
         set_pc(g.pc + g.d.len);
         add_instret(index + 1);
         to_epilogue(kExitLookup);
     }
-    Label& smc_label(uint32_t index)
+    Target smc_target(uint32_t index)
     {
-        auto& p = smc_labels_[index];
-        if (!p) p = &labels_.emplace_back();
-        return *p;
+        if (smc_targets_.size() <= index) smc_targets_.resize(index + 1, kNoTarget);
+        if (smc_targets_[index] == kNoTarget) smc_targets_[index] = new_target();
+        return smc_targets_[index];
     }
     // An exit request (kick) leaves at a block entry; the budget is checked where blocks retire.
     void entry_check()
     {
         cmp(byte[rbp + l_.exit_request], 0);
-        jne(leave_at(b_.pc), T_NEAR);
+        jump(kJne, leave_at(b_.pc));
     }
     // A direct exit: a patchable jmp (initially to the next instruction), then the lookup helper,
     // which may chain this slot, and the way back to the run loop if it finds nothing.
@@ -390,10 +427,10 @@ private:
     {
         const IndirectLookup& lk = t_.lookup;
         if (!lk.flush_pending) return;
-        Label& miss = labels_.emplace_back();
+        const Target miss = new_target();
         mov(rax, reinterpret_cast<uintptr_t>(lk.flush_pending));
         cmp(byte[rax], 0);
-        jne(miss, T_NEAR);
+        jump(kJne, miss);
         mov(rax, reinterpret_cast<uintptr_t>(lk.fetch_table));
         mov(rax, qword[rax]);  // the current fetch context's TlbTable
         mov(edx, ecx);
@@ -403,10 +440,10 @@ private:
         shl(esi, kTlbShift);
         mov(rdi, qword[rax + rsi + 8 * int(AccessType::Fetch)]);  // the fetch tag
         test(edi, int32_t(kTlbEmpty | kTlbMmio));
-        jnz(miss, T_NEAR);
+        jump(kJne, miss);
         xor_(rdi, rcx);
         test(rdi, int32_t(uint32_t(kPageMask)));  // sign-extended: every bit above the offset
-        jnz(miss, T_NEAR);
+        jump(kJne, miss);
         mov(rdi, qword[rax + rdx * 8 + int32_t(offsetof(TlbTable, pa_addend))]);
         add(rdi, rcx);  // the target's physical address
         mov(esi, ecx);  // TbCache::slot(pc)
@@ -416,16 +453,16 @@ private:
         mov(rax, reinterpret_cast<uintptr_t>(lk.jump_cache));
         mov(rax, qword[rax + rsi * 8]);
         test(rax, rax);
-        jz(miss, T_NEAR);
+        jump(kJe, miss);
         cmp(rcx, qword[rax + kTbLayout.pc]);
-        jne(miss, T_NEAR);
+        jump(kJne, miss);
         cmp(rdi, qword[rax + kTbLayout.pa]);
-        jne(miss, T_NEAR);
+        jump(kJne, miss);
         // The data context cannot have changed since this block was entered (Engine::phys_data).
         cmp(byte[rax + kTbLayout.phys_data], int(tb_.phys_data));
-        jne(miss, T_NEAR);
+        jump(kJne, miss);
         jmp(qword[rax + kTbLayout.code]);
-        L(miss);
+        bind(miss);
     }
     // With h.pc current: jump to the block the helper finds, or leave.
     void continue_at_next(uint64_t from)
@@ -436,10 +473,10 @@ private:
         call_fn(reinterpret_cast<const void*>(t_.next));
         load_pinned_after_call();
         test(rax, rax);
-        Label& none = labels_.emplace_back();
-        jz(none);
+        const Target none = new_target();
+        jump(kJe, none);
         jmp(rax);
-        L(none);
+        bind(none);
         to_epilogue(kExitLookup);
     }
     // Guest instructions retired on the way out through terminator or side exit `i`: it and the
@@ -513,10 +550,10 @@ private:
             const Reg64 rb = i.b.is_temp() ? get(i.b.temp) : rdx;
             sync_all();
             // Budget used up: the stub decides the direction itself and leaves there.
-            Label& budget = labels_.emplace_back();
-            Label& budget_taken = leave_at(i.target);
-            stubs_.push_back([this, &budget, &budget_taken, ra, rb, b = i.b, cond = i.cond, fall_pc = i.fallthrough] {
-                L(budget);
+            const Target budget = new_target();
+            const Target budget_taken = leave_at(i.target);
+            stubs_.push_back([this, budget, budget_taken, ra, rb, b = i.b, cond = i.cond, fall_pc = i.fallthrough] {
+                bind(budget);
                 compare(ra, b, rb);
                 jcc(cond, budget_taken);
                 set_pc(fall_pc);
@@ -525,12 +562,12 @@ private:
             retire(retired(i), budget);
             compare(ra, i.b, rb);
             // The taken side is a patchable jcc: chained, it goes straight to the target's code.
-            Label& taken = labels_.emplace_back();
+            const Target taken = new_target();
             jcc(i.cond, taken);
             const unsigned taken_slot = new_exit();
             tb_.jmp_site[taken_slot] = uint32_t(getSize() - 4);
             direct_exit(i.fallthrough);
-            L(taken);
+            bind(taken);
             tb_.jmp_reset[taken_slot] = uint32_t(getSize());
             lookup_exit(taken_slot, i.target);
             break;
@@ -540,9 +577,9 @@ private:
             mov(qword[rbp + l_.pc], ra);
             mov(rcx, ra);
             sync_all();
-            Label& budget = labels_.emplace_back();
-            stubs_.push_back([this, &budget] {
-                L(budget);
+            const Target budget = new_target();
+            stubs_.push_back([this, budget] {
+                bind(budget);
                 to_epilogue(kExitLookup);
             });
             retire(retired(i), budget);
@@ -597,16 +634,10 @@ private:
         case Cond::GEU: setae(al); break;
         }
     }
-    void jcc(Cond c, Label& l)
+    void jcc(Cond c, Target l)
     {
-        switch (c) {
-        case Cond::EQ: je(l, T_NEAR); break;
-        case Cond::NE: jne(l, T_NEAR); break;
-        case Cond::LT: jl(l, T_NEAR); break;
-        case Cond::GE: jge(l, T_NEAR); break;
-        case Cond::LTU: jb(l, T_NEAR); break;
-        case Cond::GEU: jae(l, T_NEAR); break;
-        }
+        static constexpr Jcc kCc[] = {kJe, kJne, kJl, kJge, kJb, kJae};  // by Cond
+        jump(kCc[size_t(c)], l);
     }
     void alu(IrOp o, const Reg64& d, const Operand& s)
     {
@@ -733,13 +764,13 @@ private:
         else mov(rcx, i.b.imm);
         const Reg64 rd = def(i.dst);
         if (ra.getIdx() != rax.getIdx()) mov(rax, ra);
-        Label& special = labels_.emplace_back();
-        Label& done = labels_.emplace_back();
+        const Target special = new_target();
+        const Target done = new_target();
         test(rcx, rcx);
-        jz(special, T_NEAR);
+        jump(kJe, special);
         if (is_signed) {
             cmp(rcx, -1);
-            je(special, T_NEAR);
+            jump(kJe, special);
             cqo();
             idiv(rcx);
         } else {
@@ -747,26 +778,26 @@ private:
             div(rcx);
         }
         mov(rd, remainder ? rdx : rax);
-        L(done);
-        stubs_.push_back([this, rd, is_signed, remainder, &special, &done] {
-            L(special);
-            Label& minus_one = labels_.emplace_back();
+        bind(done);
+        stubs_.push_back([this, rd, is_signed, remainder, special, done] {
+            bind(special);
+            const Target minus_one = new_target();
             if (is_signed) {
                 test(rcx, rcx);
-                jnz(minus_one, T_NEAR);
+                jump(kJne, minus_one);
             }
             if (remainder) mov(rd, rax);
             else mov(rd, -1);
-            jmp(done, T_NEAR);
+            jump(kJmp, done);
             if (!is_signed) return;
-            L(minus_one);
+            bind(minus_one);
             if (remainder) {
                 xor_(rd.cvt32(), rd.cvt32());
             } else {
                 mov(rd, rax);
                 neg(rd);
             }
-            jmp(done, T_NEAR);
+            jump(kJmp, done);
         });
     }
     // A superblock's conditional branch. Taken: the dirty registers go back to h.x, the
@@ -777,11 +808,11 @@ private:
         const Reg64 ra = in_reg(i.a, rax);
         const Reg64 rb = i.b.is_temp() ? get(i.b.temp) : rdx;
         compare(ra, i.b, rb);
-        Label& exit = labels_.emplace_back();
+        const Target exit = new_target();
         jcc(i.cond, exit);
-        Label& budget = leave_at(i.target);
-        stubs_.push_back([this, &exit, &budget, dirty = dirty_now(), n = retired(i), target = i.target] {
-            L(exit);
+        const Target budget = leave_at(i.target);
+        stubs_.push_back([this, exit, budget, dirty = dirty_now(), n = retired(i), target = i.target] {
+            bind(exit);
             emit_writeback(dirty);
             retire(n, budget);
             direct_exit(target);
@@ -802,7 +833,7 @@ private:
     // not wait for the entry's load; the entry's own addend otherwise (stub). A store takes the
     // entry's addend (two instructions fewer; nothing waits for a store's address). Slow paths get the virtual
     // address back with address_into_rdx().
-    GuestAddr tlb_lookup(const IrInsn& i, AccessType type, Label& miss, RegExp& where)
+    GuestAddr tlb_lookup(const IrInsn& i, AccessType type, Target miss, RegExp& where)
     {
         GuestAddr ga;
         if (i.a.is_temp()) {
@@ -824,7 +855,7 @@ private:
         and_(eax, int32_t((kTlbEntries - 1) << kTlbShift));
         and_(rcx, int32_t(kPageMask | (i.size - 1)));
         cmp(rcx, qword[r12 + rax + 8 * int(type)]);
-        jne(miss, T_NEAR);
+        jump(kJne, miss);
         const Address addend = qword[r12 + rax + offsetof(TlbEntry, host_addend)];
         if (type == AccessType::Store) {  // nothing waits for a store's address: no hint
             mov(rcx, addend);
@@ -832,14 +863,14 @@ private:
         }
         mov(rcx, b_.addend_hint);
         cmp(rcx, addend);
-        Label& other = labels_.emplace_back();
-        Label& resume = labels_.emplace_back();
-        jne(other, T_NEAR);
-        L(resume);
-        stubs_.push_back([this, &other, &resume, addend] {
-            L(other);
+        const Target other = new_target();
+        const Target resume = new_target();
+        jump(kJne, other);
+        bind(resume);
+        stubs_.push_back([this, other, resume, addend] {
+            bind(other);
             mov(rcx, addend);
-            jmp(resume, T_NEAR);
+            jump(kJmp, resume);
         });
         return ga;
     }
@@ -848,7 +879,7 @@ private:
     // (base register + rcx + displacement, rcx = the window's host addend: as on the TLB path, a
     // load waits for its base register only). False for an immediate address outside the window
     // (the caller takes the TLB path); an immediate address inside needs no check at all.
-    bool window_lookup(const IrInsn& i, Label& miss, RegExp& where, GuestAddr& ga)
+    bool window_lookup(const IrInsn& i, Target miss, RegExp& where, GuestAddr& ga)
     {
         const RamWindow& w = b_.ram;
         if (!i.a.is_temp()) {
@@ -876,7 +907,7 @@ private:
             mov(rcx, last);
             cmp(rax, rcx);
         }
-        ja(miss, T_NEAR);
+        jump(kJa, miss);
         mov(rcx, w.host_addend);
         where = base + rcx + disp;
         return true;
@@ -933,16 +964,16 @@ private:
         if (i.a.is_temp()) get(i.a.temp);
         const Reg64 rd = def(i.dst);
         const SlowPath s = slow_path_state(before);
-        Label& miss = labels_.emplace_back();
-        Label& done = labels_.emplace_back();
+        const Target miss = new_target();
+        const Target done = new_target();
         RegExp where;
         GuestAddr ga;
         if (!b_.ram.size || !window_lookup(i, miss, where, ga)) ga = tlb_lookup(i, AccessType::Load, miss, where);
         extend_into(rd, byte[where], word[where], dword[where], qword[where], i.size, i.sign);
-        L(done);
-        Label& fault = fault_label(i.guest_index);
-        stubs_.push_back([this, s, rd, ga, &miss, &done, &fault, size = i.size, sign = i.sign] {
-            L(miss);
+        bind(done);
+        const Target fault = fault_target(i.guest_index);
+        stubs_.push_back([this, s, rd, ga, miss, done, fault, size = i.size, sign = i.sign] {
+            bind(miss);
             address_into_rdx(ga);
             emit_writeback(s.dirty);
             save_regs(s.saved);
@@ -953,14 +984,14 @@ private:
             mov(rcx, rax);
             test(dl, dl);
             restore_regs(s.saved);
-            jz(fault, T_NEAR);
+            jump(kJe, fault);
             switch (size) {
             case 1: if (sign) movsx(rd, cl); else movzx(rd.cvt32(), cl); break;
             case 2: if (sign) movsx(rd, cx); else movzx(rd.cvt32(), cx); break;
             case 4: if (sign) movsxd(rd, ecx); else mov(rd.cvt32(), ecx); break;
             default: mov(rd, rcx); break;
             }
-            jmp(done, T_NEAR);
+            jump(kJmp, done);
         });
     }
     void store(const IrInsn& i)
@@ -971,8 +1002,8 @@ private:
         const int value_idx = value_in_reg ? get(i.b.temp).getIdx() : -1;
         const SlowPath s = slow_path_state(before);
         const uint64_t value_imm = i.b.imm;
-        Label& miss = labels_.emplace_back();
-        Label& done = labels_.emplace_back();
+        const Target miss = new_target();
+        const Target done = new_target();
         RegExp where;
         const GuestAddr ga = tlb_lookup(i, AccessType::Store, miss, where);
         if (value_in_reg) {
@@ -994,12 +1025,12 @@ private:
             default: mov(qword[where], int32_t(uint32_t(value_imm))); break;
             }
         }
-        L(done);
-        Label& fault = fault_label(i.guest_index);
-        Label& changed_code = smc_label(i.guest_index);
-        stubs_.push_back([this, s, ga, value_in_reg, value_idx, value_imm, &miss, &done, &fault, &changed_code,
+        bind(done);
+        const Target fault = fault_target(i.guest_index);
+        const Target changed_code = smc_target(i.guest_index);
+        stubs_.push_back([this, s, ga, value_in_reg, value_idx, value_imm, miss, done, fault, changed_code,
                           size = i.size] {
-            L(miss);
+            bind(miss);
             address_into_rdx(ga);
             emit_writeback(s.dirty);
             save_regs(s.saved);
@@ -1011,10 +1042,10 @@ private:
             call_fn(reinterpret_cast<const void*>(&helper_store));
             test(al, al);
             restore_regs(s.saved);
-            jz(fault, T_NEAR);
+            jump(kJe, fault);
             cmp(al, kStoreChangedCode);
-            je(changed_code, T_NEAR);
-            jmp(done, T_NEAR);
+            jump(kJe, changed_code);
+            jump(kJmp, done);
         });
     }
     void helper_call(const IrInsn& i)
@@ -1030,7 +1061,7 @@ private:
         call_fn(reinterpret_cast<const void*>(kExec[size_t(g.d.op)]));
         test(al, al);
         load_pinned_after_call(i.dst);
-        jz(fault_label(i.guest_index), T_NEAR);
+        jump(kJe, fault_target(i.guest_index));
     }
 
     const IrBlock& b_;
@@ -1045,9 +1076,14 @@ private:
     std::array<int8_t, kGuestRegs> fixed_host_{};         // guest register -> its pinned host register, or -1
     uint32_t now_ = 0;
     uint32_t clock_ = 0;
-    std::deque<Label> labels_;  // stable addresses for labels referenced by deferred stubs
-    std::map<uint32_t, Label*> fault_labels_;
-    std::map<uint32_t, Label*> smc_labels_;
+    std::vector<int32_t> target_at_;  // Target -> code offset, -1 until bound
+    struct Fixup {
+        uint32_t site;  // offset of a rel32 field
+        Target to;
+    };
+    std::vector<Fixup> fixups_;
+    std::vector<Target> fault_targets_;  // by guest instruction index (kNoTarget: none)
+    std::vector<Target> smc_targets_;    // by guest instruction index (kNoTarget: none)
     std::vector<std::function<void()>> stubs_;
 };
 

@@ -83,7 +83,7 @@ void Engine::flush()
 
 void Engine::sample_profile(const Hart& h)
 {
-    if (!opts.profile_registers || repin_) return;
+    if (!opts.profile_registers || repin_ || tbs_.size() > opts.profile_max_blocks) return;
     const TranslationBlock* tb = tbs_.peek(h.pc);
     if (!tb) return;
     if (std::optional<PinnedRegs> p = profile_.sample(tb->reg_uses, tramp_.pinned)) {

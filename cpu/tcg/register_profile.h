@@ -11,7 +11,9 @@
 // Every `interval` samples it proposes the six heaviest registers when they beat the current choice
 // clearly (hysteresis), and the engine then drops its translations and retranslates with them.
 // Each switch doubles the interval, so a program alternating between phases cannot make the engine
-// retranslate more than a bounded fraction of the time.
+// retranslate more than a bounded fraction of the time; and the engine samples only while a hart
+// has few translations cached (JitOptions::profile_max_blocks): an operating system's working set
+// is too large to retranslate for a few loads and stores saved.
 //
 // Threading: per hart, home thread only (owned by the hart's Engine).
 #pragma once
