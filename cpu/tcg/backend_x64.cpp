@@ -289,23 +289,37 @@ private:
         Temp t;
         int idx;
     };
-    std::vector<Writeback> dirty_now() const
+    // At most one entry per pool register (dirty values), per pool and caller-saved pinned register
+    // (registers a slow path saves): fixed capacity, so a block's many slow paths copy them
+    // without allocating.
+    template <class T>
+    struct RegList {
+        std::array<T, kPool.size() + PinnedRegs::kCount> items{};
+        uint8_t n = 0;
+        void push_back(const T& v) { items[n++] = v; }
+        size_t size() const { return n; }
+        const T* begin() const { return items.data(); }
+        const T* end() const { return items.data() + n; }
+    };
+    using Writebacks = RegList<Writeback>;
+    using SavedRegs = RegList<int>;
+    Writebacks dirty_now() const
     {
-        std::vector<Writeback> out;
+        Writebacks out;
         for (int idx : kPool)
             if (regs_[idx].dirty) out.push_back({regs_[idx].holder, idx});
         return out;
     }
-    std::vector<int> occupied_caller_saved() const
+    SavedRegs occupied_caller_saved() const
     {
-        std::vector<int> out;
+        SavedRegs out;
         for (int idx : kPool)
             if (regs_[idx].holder != kNoTemp) out.push_back(idx);
         for (const Pinned& p : fixed_)
             if (is_caller_saved(p.host)) out.push_back(p.host);
         return out;
     }
-    void emit_writeback(const std::vector<Writeback>& w)
+    void emit_writeback(const Writebacks& w)
     {
         for (const auto& [t, idx] : w) mov(guest_slot(t), Reg64(idx));
     }
@@ -464,20 +478,12 @@ private:
         jmp(qword[rax + kTbLayout.code]);
         bind(miss);
     }
-    // With h.pc current: jump to the block the helper finds, or leave.
+    // With h.pc current: jump to the block the helper finds, or leave (the trampoline's to_next).
     void continue_at_next(uint64_t from)
     {
-        store_pinned(true);
-        mov(rdi, rbp);
-        mov(rsi, from);
-        call_fn(reinterpret_cast<const void*>(t_.next));
-        load_pinned_after_call();
-        test(rax, rax);
-        const Target none = new_target();
-        jump(kJe, none);
-        jmp(rax);
-        bind(none);
-        to_epilogue(kExitLookup);
+        if (from) mov(rsi, from);
+        else xor_(esi, esi);
+        jmp(reinterpret_cast<const void*>(t_.to_next), T_NEAR);
     }
     // Guest instructions retired on the way out through terminator or side exit `i`: it and the
     // ones before it (a superblock's not-taken side exits included; anything after a side exit
@@ -933,24 +939,24 @@ private:
     // instruction), live caller-saved registers preserved, the helper called, a fault leaving the
     // block precisely.
     struct SlowPath {
-        std::vector<Writeback> dirty;
-        std::vector<int> saved;
+        Writebacks dirty;
+        SavedRegs saved;
     };
-    void save_regs(const std::vector<int>& saved)
+    void save_regs(const SavedRegs& saved)
     {
         for (int idx : saved) push(Reg64(idx));
         if (saved.size() % 2) sub(rsp, 8);
     }
     // Pops and lea only: the flags of the helper's result test survive. Every path out of a slow
     // path (done, fault, changed code) restores first, so rsp is at the frame again.
-    void restore_regs(const std::vector<int>& saved)
+    void restore_regs(const SavedRegs& saved)
     {
         if (saved.size() % 2) lea(rsp, ptr[rsp + 8]);
-        for (auto it = saved.rbegin(); it != saved.rend(); ++it) pop(Reg64(*it));
+        for (size_t k = saved.size(); k-- > 0;) pop(Reg64(saved.items[k]));
     }
     // The slow path's view of the registers at the jump to it, from the dirty registers before the
     // instruction's own allocations (a register those evicted was written back on the way).
-    SlowPath slow_path_state(const std::vector<Writeback>& dirty_before) const
+    SlowPath slow_path_state(const Writebacks& dirty_before) const
     {
         SlowPath s;
         for (const Writeback& w : dirty_before)
@@ -960,7 +966,7 @@ private:
     }
     void load(const IrInsn& i)
     {
-        const std::vector<Writeback> before = dirty_now();
+        const Writebacks before = dirty_now();
         if (i.a.is_temp()) get(i.a.temp);
         const Reg64 rd = def(i.dst);
         const SlowPath s = slow_path_state(before);
@@ -996,7 +1002,7 @@ private:
     }
     void store(const IrInsn& i)
     {
-        const std::vector<Writeback> before = dirty_now();
+        const Writebacks before = dirty_now();
         if (i.a.is_temp()) get(i.a.temp);
         const bool value_in_reg = i.b.is_temp();
         const int value_idx = value_in_reg ? get(i.b.temp).getIdx() : -1;
@@ -1103,7 +1109,7 @@ HartLayout HartLayout::of(const Hart& h)
     return l;
 }
 
-Trampoline emit_trampoline(CodeBuffer& buf, const HartLayout& layout, const PinnedRegs& pinned)
+Trampoline emit_trampoline(CodeBuffer& buf, const HartLayout& layout, const PinnedRegs& pinned, NextFn next)
 {
     CodeGenerator g(buf.room(), buf.cursor());
     Trampoline t;
@@ -1139,6 +1145,25 @@ Trampoline emit_trampoline(CodeBuffer& buf, const HartLayout& layout, const Pinn
     g.pop(g.rbx);
     g.pop(g.rbp);
     g.ret();
+    g.align(16);
+    t.next = next;
+    t.to_next = g.getCurr();
+    auto caller_saved = [&](auto each) {
+        for (const Pinned& p : fixed)
+            if (is_caller_saved(p.host)) each(Reg64(p.host), g.qword[g.rbp + layout.x + 8 * int(p.guest)]);
+    };
+    caller_saved([&](const Reg64& r, const Address& slot) { g.mov(slot, r); });
+    g.mov(g.rdi, g.rbp);
+    g.mov(g.rax, reinterpret_cast<uintptr_t>(next));
+    g.call(g.rax);
+    caller_saved([&](const Reg64& r, const Address& slot) { g.mov(r, slot); });
+    g.test(g.rax, g.rax);
+    Label none;
+    g.jz(none);
+    g.jmp(g.rax);
+    g.L(none);
+    g.mov(g.eax, uint32_t(kExitLookup));
+    g.jmp(t.epilogue, CodeGenerator::T_NEAR);
     g.align(16);
     t.bytes = g.getSize();
     buf.commit(t.bytes);

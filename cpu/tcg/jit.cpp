@@ -41,8 +41,7 @@ Engine::Engine(const Hart& h, const JitOptions& o)
 
 Trampoline Engine::new_trampoline(const PinnedRegs& pinned)
 {
-    Trampoline t = emit_trampoline(code_, layout_, pinned);
-    t.next = &Engine::next;
+    Trampoline t = emit_trampoline(code_, layout_, pinned, &Engine::next);
     t.lookup = {&flush_pending_, fetch_table_, tbs_.jump_cache()};
     return t;
 }
