@@ -15,3 +15,9 @@ set(_linux_runner ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/run_linux.py
     --guest-dir ${CMAKE_BINARY_DIR}/linux-guest --bios ${LOCKLAB_OPENSBI} --timeout 120)
 locklab_boot_disk_tests(linux raw legacy mainloop "guest;virtio_blk;linux" 900 ${_linux_runner})
 locklab_boot_disk_tests(linux qcow2 modern iothread "guest;virtio_blk;linux" 900 ${_linux_runner})
+# Smoke run of the boot benchmark (experiments/boot_bench.py): one boot on locklab's JIT and on QEMU
+# when installed. After the Linux tests, which build the kernel.
+add_test(NAME bench.boot_quick
+         COMMAND ${Python3_EXECUTABLE} ${PROJECT_SOURCE_DIR}/experiments/boot_bench.py --runs 1 --no-interp
+                 --build ${CMAKE_BINARY_DIR} --bios ${LOCKLAB_OPENSBI} --locklab $<TARGET_FILE:locklab>)
+set_tests_properties(bench.boot_quick PROPERTIES LABELS "bench" TIMEOUT 600 RUN_SERIAL TRUE)
