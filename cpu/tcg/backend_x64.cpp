@@ -832,13 +832,13 @@ private:
         uint64_t disp = 0;
     };
     // The TLB fast path: rax = the entry's offset in the current data TlbTable; jumps to `miss`
-    // unless the entry's tag for `type` hits (RAM, aligned, permitted); then rcx = the page's host
+    // unless the entry's tag for `type` hits (RAM, aligned, permitted); then rcx = the entry's host
     // addend and the access goes to `where` (base register + rcx + displacement: the address is not
-    // computed into a register first, so a load's latency is that of its base register). The
-    // addend of a load is the block's hint (an immediate) when the entry holds it, so the load does
-    // not wait for the entry's load; the entry's own addend otherwise (stub). A store takes the
-    // entry's addend (two instructions fewer; nothing waits for a store's address). Slow paths get the virtual
-    // address back with address_into_rdx().
+    // computed into a register first). Slow paths get the virtual address back with
+    // address_into_rdx(). (Until session 7 a load compared the entry's addend with that of the
+    // block's own code page, an immediate, and used the immediate, so the load did not wait for the
+    // entry: right for every page with the MMU off, which the RAM window now serves, and wrong for
+    // nearly every data page under Sv39, where it cost two taken jumps per load.)
     GuestAddr tlb_lookup(const IrInsn& i, AccessType type, Target miss, RegExp& where)
     {
         GuestAddr ga;
@@ -862,22 +862,7 @@ private:
         and_(rcx, int32_t(kPageMask | (i.size - 1)));
         cmp(rcx, qword[r12 + rax + 8 * int(type)]);
         jump(kJne, miss);
-        const Address addend = qword[r12 + rax + offsetof(TlbEntry, host_addend)];
-        if (type == AccessType::Store) {  // nothing waits for a store's address: no hint
-            mov(rcx, addend);
-            return ga;
-        }
-        mov(rcx, b_.addend_hint);
-        cmp(rcx, addend);
-        const Target other = new_target();
-        const Target resume = new_target();
-        jump(kJne, other);
-        bind(resume);
-        stubs_.push_back([this, other, resume, addend] {
-            bind(other);
-            mov(rcx, addend);
-            jump(kJmp, resume);
-        });
+        mov(rcx, qword[r12 + rax + offsetof(TlbEntry, host_addend)]);
         return ga;
     }
     // The RAM window's fast path (blocks with untranslated data accesses, cpu/tcg/ram_window.h):

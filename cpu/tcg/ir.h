@@ -100,10 +100,6 @@ struct IrBlock {
     std::vector<GuestInsn> guest;    // the decoded guest instructions (helpers get pointers into it)
     std::vector<IrInsn> ops;         // ends with a terminator
     Temp next_temp = kGuestRegs;
-    // The TLB host addend the block's loads and stores most likely find (that of its own code page:
-    // with the MMU off or a linear mapping, every RAM page has it). The backend verifies it against
-    // the TLB entry off the critical path and uses the entry's own addend when they differ.
-    uint64_t addend_hint = 0;
     // Set when the block runs with untranslated data accesses (TranslationBlock::phys_data): its
     // loads inside this window skip the TLB (cpu/tcg/ram_window.h). Size 0: every access uses it.
     RamWindow ram;

@@ -129,7 +129,6 @@ TranslationBlock* Engine::translate(Hart& h, const PageRef& page)
         h.on_block_decoded(h, h.pc, insns.data(), insns.size());
     }
     IrBlock ir = build_ir(h.pc, tb->guest);
-    ir.addend_hint = reinterpret_cast<uintptr_t>(page.host) - h.pc;
     if (tb->phys_data) ir.ram = ram_;
     if (opts.optimize) optimize(ir);
     tb->reg_uses = RegisterProfile::count_uses(ir);
