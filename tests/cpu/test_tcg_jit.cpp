@@ -239,11 +239,14 @@ TEST_CASE("the JIT pins the registers its hot loop uses, from a profile, and com
                                                      addi(S2, S2, -1), bne(S2, 0, -20)};
     CoreFixture interp;
     REQUIRE(interp.run_program(program, 1'000'000) == RunExit::Wfi);
-    for (bool profile : {true, false}) {
-        INFO("profile: " << profile);
+    // Profiling on; off; on, but with more blocks cached than it may retranslate (none stays pinned).
+    for (int mode : {0, 1, 2}) {
+        INFO("mode: " << mode);
+        const bool profile = mode == 0;
         CoreFixture f;
         tcg::JitOptions o;
-        o.profile_registers = profile;
+        o.profile_registers = mode != 1;
+        if (mode == 2) o.profile_max_blocks = 1;
         tcg::enable_jit(f.h, o);
         // Budgets of 1000 instructions, as a vCPU thread's slices: each end is a profile sample.
         RunExit e = f.run_program(program, 1000);
