@@ -59,7 +59,8 @@ VirtBoard::VirtBoard(const VirtBoardConfig& cfg, AddressSpace& as, AioContext& m
                                    cfg.serial_in_fd))
 {
     for (unsigned i = 0; i < virt::kVirtioSlots; ++i)
-        virtio_.push_back(make_object<VirtioMmio>(IrqLine(plic_.get(), virt::kVirtioIrqBase + i), cfg.virtio_legacy));
+        virtio_.push_back(make_object<VirtioMmio>(IrqLine(plic_.get(), virt::kVirtioIrqBase + i), cfg.virtio_legacy,
+                                                   cfg.virtio_ioeventfd));
     std::vector<MmioDevice*> realized;
     try {
         for (auto [dev, base] : placements()) {

@@ -40,6 +40,8 @@ struct VirtBoardConfig {
     // virtio-mmio register layout: version 1 (legacy) like QEMU's default, or version 2 like
     // QEMU's `-global virtio-mmio.force-legacy=false`.
     bool virtio_legacy = true;
+    // QEMU's `-global virtio-mmio.ioeventfd`: off, as QEMU under TCG (devices/virtio_mmio.h).
+    bool virtio_ioeventfd = false;
 };
 
 class VirtBoard {

@@ -78,10 +78,17 @@ void VirtioDevice::request_reset()
     post({Command::Kind::Reset, 0, {}});
 }
 
-void VirtioDevice::kick(unsigned q)
+void VirtioDevice::kick(unsigned q, bool handle_here)
 {
     if (q >= queues_.size()) return;
     kicked_.fetch_or(1u << q);
+    // Without ioeventfd (QEMU under TCG), a device in the main loop handles the kick on the
+    // notifying thread, under the BQL the ring side takes anyway. Detached (drained, moving,
+    // unplugging): the bit waits for drained_end(), as a signalled notifier's would.
+    if (handle_here && notifier_attached_.load() && &aio_context() == &main_context()) {
+        run_ring_side();
+        return;
+    }
     host_notifier_.set();
 }
 

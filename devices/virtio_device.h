@@ -103,7 +103,11 @@ public:
     void driver_ok();    // DRIVER_OK set: start processing (kicks every enabled queue once)
     void stop();         // DRIVER_OK cleared without a reset: stop processing
     void request_reset();  // status 0 (or legacy QueuePFN 0): full device reset, asynchronously
-    void kick(unsigned q); // QueueNotify: returns at once; handle_queue(q) runs on the ring side
+    // QueueNotify: returns at once; handle_queue(q) runs on the ring side. `handle_here` (the
+    // transport has no ioeventfd): a device in the main loop runs its ring side right here, on the
+    // notifying thread, under the BQL (QEMU under TCG: virtio_queue_notify() calls the handler in
+    // the vCPU); in an IOThread, or while drained, the host notifier as always.
+    void kick(unsigned q, bool handle_here = false);
     // Whether a reset asked for by request_reset() still waits for requests in flight, whose data
     // may still reach guest memory: the transport shows the status from before the reset until
     // then (see above). False as soon as nothing is in flight: no request starts after a reset was

@@ -7,8 +7,8 @@ namespace locklab {
 
 using namespace virtio;
 
-VirtioMmio::VirtioMmio(IrqLine irq, bool legacy)
-    : MmioDevice("virtio-mmio", kRegionSize, 1, 8), legacy_(legacy), irq_(irq)
+VirtioMmio::VirtioMmio(IrqLine irq, bool legacy, bool ioeventfd)
+    : MmioDevice("virtio-mmio", kRegionSize, 1, 8), legacy_(legacy), ioeventfd_(ioeventfd), irq_(irq)
 {
     lock_domain().bql_free = true;  // registers under the device lock; the ring side uses atomics
 }
@@ -254,7 +254,7 @@ void VirtioMmio::write_register(VirtioDevice& dev, hwaddr offset, uint32_t value
         return;
     case kQueueNotify:
         if ((value & 0xffff) >= dev.num_queues()) break;
-        dev.kick(value & 0xffff);
+        dev.kick(value & 0xffff, !ioeventfd_);
         return;
     case kInterruptAck:
         isr_.fetch_and(~value);

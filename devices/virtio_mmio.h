@@ -70,8 +70,11 @@ public:
         kConfigGeneration = 0x0fc, kConfig = 0x100,
     };
 
-    // `legacy`: register layout version 1 (QEMU's default) instead of 2.
-    VirtioMmio(IrqLine irq, bool legacy);
+    // `legacy`: register layout version 1 (QEMU's default) instead of 2. `ioeventfd`: QueueNotify
+    // only signals the device's event loop; off (the virt board's default, as QEMU under TCG, which
+    // has no ioeventfd for virtio-mmio), a device in the main loop handles the kick on the vCPU
+    // (VirtioDevice::kick). A device in an IOThread is always signalled.
+    VirtioMmio(IrqLine irq, bool legacy, bool ioeventfd = true);
     ~VirtioMmio() override;
 
     bool legacy() const { return legacy_; }
@@ -124,6 +127,7 @@ private:
     void update_irq();
 
     const bool legacy_;
+    const bool ioeventfd_;
     const IrqLine irq_;
 
     Ref<VirtioDevice> device_;  // device lock; also changed by plug/unplug under it

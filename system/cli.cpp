@@ -162,15 +162,19 @@ void add_drive(const std::string& text, MachineConfig& cfg, std::map<std::string
     cfg.drives.push_back(std::move(d));
 }
 
-// -global DRIVER.PROPERTY=VALUE: only virtio-mmio.force-legacy.
+// -global DRIVER.PROPERTY=VALUE: virtio-mmio.force-legacy and virtio-mmio.ioeventfd.
 void apply_global(const std::string& text, MachineConfig& cfg)
 {
     const size_t eq = text.find('=');
     const std::string key = text.substr(0, eq);
-    if (key != "virtio-mmio.force-legacy")
-        throw UsageError(fmt::format("-global {}: only virtio-mmio.force-legacy=true|false is supported", text));
+    bool* target = key == "virtio-mmio.force-legacy" ? &cfg.virtio_force_legacy
+                   : key == "virtio-mmio.ioeventfd"  ? &cfg.virtio_ioeventfd
+                                                     : nullptr;
+    if (!target)
+        throw UsageError(fmt::format("-global {}: only virtio-mmio.force-legacy and virtio-mmio.ioeventfd "
+                                     "(=true|false) are supported", text));
     if (eq == std::string::npos) throw UsageError(fmt::format("-global {}: expected {}=true|false", text, key));
-    cfg.virtio_force_legacy = parse_on_off("-global " + text, key, text.substr(eq + 1));
+    *target = parse_on_off("-global " + text, key, text.substr(eq + 1));
 }
 
 // A virtio-blk-device refers to a -drive and maybe an -object iothread given on the command line,
@@ -317,7 +321,10 @@ CliResult parse_command_line(const std::vector<std::string>& raw_args)
                       "aio=threads: always on worker threads, as QEMU's aio=threads")
             ->allow_extra_args(false);
         a->add_option("--global", globals, "virtio-mmio.force-legacy=true|false: virtio-mmio register layout "
-                                           "version 1 (legacy, QEMU's default) or 2 (modern)")
+                                           "version 1 (legacy, QEMU's default) or 2 (modern); "
+                                           "virtio-mmio.ioeventfd=true|false: QueueNotify only signals the device's "
+                                           "event loop, or (false, the default, as QEMU under TCG) a device in the "
+                                           "main loop handles it on the vCPU")
             ->allow_extra_args(false);
         a->add_option("--device", cfg.devices,
                       "Add a device before the guest starts: mmio-scratch[,id=ID][,cost=NS][,slot=N] (into a "

@@ -71,6 +71,7 @@ Machine::Machine(MachineConfig cfg) : cfg_(std::move(cfg)), main_ctx_(main_conte
     bc.serial_in_fd = cfg_.serial_in_fd;
     bc.bootargs = cfg_.bootargs;
     bc.virtio_legacy = cfg_.virtio_force_legacy;
+    bc.virtio_ioeventfd = cfg_.virtio_ioeventfd;
     board_ = std::make_unique<VirtBoard>(bc, as_, main_ctx_, sinks);
     board_->set_shutdown_handler([this](ShutdownRequest r) { on_shutdown(r); });
     if (cfg_.lockdep_demo) lockdep_demo_ = std::make_unique<LockdepDemoPlug>(as_, main_ctx_);

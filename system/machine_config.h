@@ -79,6 +79,7 @@ struct MachineConfig {
     std::vector<std::string> iothreads;  // -object iothread,id=ID: created at start-up, in this order
     std::vector<DriveConfig> drives;     // -drive, in command-line order
     bool virtio_force_legacy = true;     // -global virtio-mmio.force-legacy=true|false (QEMU: legacy)
+    bool virtio_ioeventfd = false;       // -global virtio-mmio.ioeventfd=on|off (devices/virtio_mmio.h)
     std::string hotplug_script;  // --hotplug-script FILE (system/hotplug_script.h)
     bool no_reboot = false;      // a guest reset request ends the run instead of restarting
     LockInstrumentationOptions lock_instrumentation;  // --lock-stats[-json], --lockdep, --trace

@@ -26,9 +26,10 @@ class VirtioRig {
 public:
     static constexpr hwaddr kRam = 0x8000'0000, kRamSize = 1 << 20, kSlot = 0x1000'1000;
 
-    explicit VirtioRig(bool legacy)
+    // `ioeventfd` as VirtioMmio's (false: a device in the main loop handles kicks on the writer).
+    explicit VirtioRig(bool legacy, bool ioeventfd = true)
         : ram_(MemoryRegion::make_ram("virtio-test.ram", kRamSize)),
-          mmio_(make_object<VirtioMmio>(IrqLine(&irq, 1), legacy))
+          mmio_(make_object<VirtioMmio>(IrqLine(&irq, 1), legacy, ioeventfd))
     {
         main_context().attach_current_thread();
         mmio_->realize();
