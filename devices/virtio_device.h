@@ -5,10 +5,14 @@
 //
 // Two sides, two threads (the "dataplane" split):
 //   - the register side: the transport calls the methods under "transport side" on a vCPU thread,
-//     holding the transport's device lock (lock model). They never wait for the ring side: queue
-//     set-up, feature commits, DRIVER_OK and reset are queued as commands, QueueNotify only sets
-//     a bit and signals the host notifier (an EventNotifier, ioeventfd-style) and returns at once;
-//   - the ring side: the host notifier's handler, in the home thread of aio_context(), applies the
+//     holding the transport's device lock (lock model). They never wait for a request: queue
+//     set-up, feature commits, DRIVER_OK and reset are queued as commands, QueueNotify sets a bit
+//     and signals the host notifier (an EventNotifier, ioeventfd-style) and returns at once; except
+//     that a transport without ioeventfd (virtio-mmio's default, as QEMU under TCG) has a device in
+//     the main loop run the ring side right there, on the vCPU (kick(q, true)): the same code under
+//     the same locks (BQL, ring_mutex_), taken after the transport's device lock;
+//   - the ring side: the host notifier's handler, in the home thread of aio_context() (or a vCPU
+//     handling its own kick, above), applies the
 //     queued commands in order and then calls handle_queue() for every kicked queue; the device's
 //     request completions run there too. It never takes the transport's device lock. Where it
 //     runs decides whether it takes the BQL (RingSideBql): in the main loop it does, as QEMU's
@@ -209,7 +213,8 @@ private:
     std::recursive_mutex ring_mutex_;
     std::atomic<bool> notifier_attached_{false};  // control side (plug, drain hooks, unplug): one at a time
 
-    // Ring side only (under ring_mutex_, in the home thread of aio_context()):
+    // Ring side only (under ring_mutex_; in the home thread of aio_context(), or a vCPU handling a
+    // kick of a main-loop device, which also holds the BQL then):
     std::vector<VirtQueue> queues_;
     bool running_ = false;          // DRIVER_OK seen since the last reset
     bool broken_ = false;           // marked broken since the last reset
