@@ -95,7 +95,7 @@ const TbLayout kTbLayout = [] {
     return TbLayout{off(&tb.pc), off(&tb.pa), off(&tb.phys_data), off(&tb.code)};
 }();
 
-bool fits32(uint64_t v) { return int64_t(v) == int64_t(int32_t(uint32_t(v))); }
+constexpr bool fits32(uint64_t v) { return fits_simm32(v); }
 
 class Compiler : public CodeGenerator {
 public:
@@ -1131,7 +1131,6 @@ Trampoline emit_trampoline(CodeBuffer& buf, const HartLayout& layout, const Pinn
     g.pop(g.rbp);
     g.ret();
     g.align(16);
-    t.next = next;
     t.to_next = g.getCurr();
     auto caller_saved = [&](auto each) {
         for (const Pinned& p : fixed)

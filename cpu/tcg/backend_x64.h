@@ -78,7 +78,6 @@ struct IndirectLookup {
 struct Trampoline {
     PinnedRegs pinned;      // what the trampoline loads and stores, and every block compiled for it keeps
     IndirectLookup lookup;  // set by the owner before compiling blocks
-    NextFn next = nullptr;
     EnterFn enter = nullptr;
     const uint8_t* epilogue = nullptr;
     // Shared tail of every block exit that looks its successor up (to_next): entered by a jump with
@@ -90,7 +89,8 @@ struct Trampoline {
 };
 
 // Emit the trampoline at the start of an empty code buffer. It loads the guest registers the blocks
-// keep in host registers (`pinned`) from h.x on entry and stores them on exit.
+// keep in host registers (`pinned`) from h.x on entry and stores them on exit; its to_next calls
+// `next`.
 Trampoline emit_trampoline(CodeBuffer& buf, const HartLayout& layout, const PinnedRegs& pinned, NextFn next);
 
 // Thrown when the code buffer has no room left for a block (the caller flushes and retries).

@@ -26,7 +26,7 @@ public:
     // end the block: chained and inline-looked-up successors share their predecessor's.
     bool phys_data(const Hart& h) const
     {
-        return ram_.size != 0 && h.tlb->data == &h.tlb->data_context[Tlb::context_index(Priv::M)];
+        return ram_ && ram_->size != 0 && h.tlb->data == &h.tlb->data_context[Tlb::context_index(Priv::M)];
     }
     // The block at h.pc, whose page the fetch TLB resolved to `page` (RAM), translated on a miss.
     // Null if its first instruction straddles the page end.
@@ -74,8 +74,9 @@ private:
 
     HartLayout layout_;
     const AddressSpace& as_;  // h.as
-    RamWindow ram_;  // find_ram_window(as_) before the first translation since the last flush (or none)
-    bool ram_stale_ = true;
+    // find_ram_window(as_) (size 0 with opts.ram_window off), taken before the first translation
+    // since the last flush; nullopt until then.
+    std::optional<RamWindow> ram_;
     CodeBuffer code_;
     TlbTable* const* fetch_table_;  // &h.tlb->fetch (the hart's Tlb lives as long as the hart)
     Trampoline tramp_;

@@ -37,6 +37,10 @@ struct Arg {
     bool is_temp() const { return !is_imm; }
 };
 
+// Whether v is a sign-extended 32-bit value (what an x86 immediate or displacement holds): the
+// backend's choice of instruction form, and the passes' when they decide what it can emit.
+constexpr bool fits_simm32(uint64_t v) { return int64_t(v) == int64_t(int32_t(uint32_t(v))); }
+
 enum class Cond : uint8_t { EQ, NE, LT, GE, LTU, GEU };
 bool eval_cond(Cond c, uint64_t a, uint64_t b);
 

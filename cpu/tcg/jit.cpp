@@ -75,8 +75,7 @@ void Engine::flush()
         code_.reset(tramp_.bytes);
     }
     flush_pending_ = false;
-    ram_ = {};  // taken again before the next translation: a view change (hot-plug) flushes (ram_window.h)
-    ram_stale_ = true;
+    ram_.reset();  // taken again before the next translation: a view change (hot-plug) flushes (ram_window.h)
     ++stats.flushes;
 }
 
@@ -108,10 +107,7 @@ TranslationBlock* Engine::translate(Hart& h, const PageRef& page)
     auto tb = std::make_unique<TranslationBlock>();
     tb->pc = h.pc;
     tb->pa = page.pa;
-    if (ram_stale_) {
-        if (opts.ram_window) ram_ = find_ram_window(as_);
-        ram_stale_ = false;
-    }
+    if (!ram_) ram_ = opts.ram_window ? find_ram_window(as_) : RamWindow{};
     tb->phys_data = phys_data(h);
     tb->guest = decode_guest_block(page.host, h.pc, opts.max_block_insns, std::min(opts.side_exits, kMaxSideExits));
     if (tb->guest.empty()) return nullptr;
@@ -129,7 +125,7 @@ TranslationBlock* Engine::translate(Hart& h, const PageRef& page)
         h.on_block_decoded(h, h.pc, insns.data(), insns.size());
     }
     IrBlock ir = build_ir(h.pc, tb->guest);
-    if (tb->phys_data) ir.ram = ram_;
+    if (tb->phys_data) ir.ram = *ram_;
     if (opts.optimize) optimize(ir);
     tb->reg_uses = RegisterProfile::count_uses(ir);
     try {

@@ -148,7 +148,7 @@ void fuse_shift_add(IrBlock& b)
             const bool b_is_g = uses_b(i.op) && i.b.is_temp() && i.b.temp == g;
             if (i.op == IrOp::Add && i.dst == g && a_is_g != b_is_g) {
                 const Arg y = a_is_g ? i.b : i.a;
-                if (y.is_imm && int64_t(y.imm) != int64_t(int32_t(uint32_t(y.imm)))) break;  // lea's disp32
+                if (y.is_imm && !fits_simm32(y.imm)) break;  // lea's disp32
                 i.op = IrOp::AddShl;
                 i.a = y;
                 i.b = Arg::t(x);
