@@ -189,8 +189,12 @@ BlockBackend::Completion VirtioBlk::completion(const std::shared_ptr<Request>& r
     // completes (unplug drains). A reference here could make a backend worker thread, which may
     // destroy its copy of the closure last, the one to free the device and its backend.
     return [this, req](int ret) {
-        RingSideBql bql(*this);  // in the main loop the whole completion runs under the BQL, as in QEMU
-        finish(*req, ret ? kSIoErr : kSOk);
+        // The status byte, the used ring and the interrupt in one batch with whatever else
+        // completed meanwhile (in the main loop: under one BQL acquisition, as in QEMU).
+        const uint8_t status = ret ? kSIoErr : kSOk;
+        const uint32_t written = uint32_t(iov_size(req->elem.in));
+        uint8_t* const at = req->status;
+        complete_batched(req->queue, std::move(req->elem), written, [at, status] { *at = status; });
     };
 }
 

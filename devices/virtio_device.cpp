@@ -1,6 +1,7 @@
 #include "devices/virtio_device.h"
 
 #include <cstring>
+#include <utility>
 
 #include "locking/bql.h"
 #include "loop/main_loop.h"
@@ -223,6 +224,50 @@ void VirtioDevice::complete(unsigned q, const VirtQueueElement& elem, uint32_t w
     dec_in_flight();  // the last touch: once nothing is in flight a drainer may free the device
 }
 
+void VirtioDevice::complete_batched(unsigned q, VirtQueueElement elem, uint32_t written, std::function<void()> fill)
+{
+    bool schedule = false;
+    {
+        std::lock_guard lk(finished_mutex_);
+        finished_.push_back({q, std::move(elem), written, std::move(fill)});
+        schedule = !std::exchange(batch_scheduled_, true);
+    }
+    // In flight until the batch ran, so a drain (and thus a context move) waits for it: the
+    // context read here is the one the batch runs in.
+    if (schedule) aio_context().schedule_oneshot([this] { return_batch(); });
+}
+
+void VirtioDevice::return_batch()
+{
+    // The BQL first: completions that arrive while this waits for it join the batch.
+    RingSideBql bql(*this);
+    std::vector<Finished> batch;
+    {
+        std::lock_guard lk(finished_mutex_);
+        batch.swap(finished_);
+        batch_scheduled_ = false;
+    }
+    if (batch.empty()) return;
+    {
+        std::lock_guard lk(ring_mutex_);
+        uint32_t pushed = 0;  // bit q: queue q got used elements
+        const bool reset = reset_requested();  // not into the rings of the driver's next initialisation
+        for (Finished& f : batch) {
+            if (f.fill) f.fill();
+            if (reset) continue;
+            queues_[f.queue].push(f.elem, f.written);
+            pushed |= 1u << f.queue;
+        }
+        for (unsigned q = 0; q < queues_.size(); ++q)
+            if ((pushed >> q & 1) && queues_[q].should_notify())
+                if (VirtioTransport* t = transport_.load()) t->raise_interrupt(kIsrUsedBuffer);
+        resume_waiting_reset(batch.size());
+    }
+    const size_t n = batch.size();
+    batch.clear();
+    for (size_t i = 0; i < n; ++i) dec_in_flight();  // the last touches (see complete())
+}
+
 void VirtioDevice::fail_request(unsigned q, const char* what)
 {
     {
@@ -234,11 +279,12 @@ void VirtioDevice::fail_request(unsigned q, const char* what)
     dec_in_flight();  // the last touch (see complete())
 }
 
-void VirtioDevice::resume_waiting_reset()
+void VirtioDevice::resume_waiting_reset(uint64_t ending)
 {
-    // Called by the request about to end (still counted in flight). The handler runs after it in
-    // this context (home thread, or under the context lock), so it sees the count at zero.
-    if (reset_waiting_ && in_flight() == 1) {
+    // Called by the `ending` requests about to end (still counted in flight). The handler runs
+    // after them in this context (home thread, or under the context lock), so it sees the count at
+    // zero.
+    if (reset_waiting_ && in_flight() == ending) {
         reset_waiting_ = false;
         host_notifier_.set();
     }

@@ -49,6 +49,7 @@
 #include <atomic>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -141,8 +142,10 @@ protected:
     // --- ring-side helpers ---
     // What the ring side holds besides ring_mutex_ (taken before it): the BQL while the device's
     // AioContext is the main loop (unless this thread holds it already), nothing in an IOThread.
-    // The notifier handler, complete() and fail_request() take it themselves; a subclass takes it
-    // around whatever else its completions do (VirtioBlk: the status byte).
+    // The notifier handler, complete(), complete_batched()'s bottom half and fail_request() take
+    // it themselves; a subclass takes it around whatever else its completions do outside those
+    // (VirtioBlk's immediate answers write their status byte inside the handler, which holds it;
+    // its backend completions write theirs in complete_batched()'s `fill`).
     class RingSideBql {
     public:
         explicit RingSideBql(const VirtioDevice& dev,
@@ -161,6 +164,14 @@ protected:
     // Returns `elem` through the used ring (`written` bytes written to its in-buffers), raises the
     // used-buffer interrupt if the driver wants one, and ends its in-flight count.
     void complete(unsigned q, const VirtQueueElement& elem, uint32_t written);
+    // complete() for a request whose backend finished it, called in the device's AioContext (a
+    // completion callback): the element joins a batch that one bottom half returns, everything
+    // that completed meanwhile under one BQL acquisition (in the main loop), one ring_mutex_ and
+    // one interrupt decision per queue (QEMU's thread-pool completion BH and the main loop's
+    // single BQL acquisition per dispatch do the same). `fill` (may be empty) runs first, under
+    // those locks: the device's last writes to the buffers (VirtioBlk: the status byte). The
+    // request stays in flight until its batch ran, so drained sections wait for it.
+    void complete_batched(unsigned q, VirtQueueElement elem, uint32_t written, std::function<void()> fill);
     // The request cannot be served and the driver broke the device's rules (a malformed request):
     // ends its in-flight count without using the ring, marks the device broken.
     void fail_request(unsigned q, const char* what);
@@ -185,7 +196,8 @@ private:
     void run_ring_side();     // the host notifier's handler
     bool apply_commands();    // false: a reset waits for requests in flight
     void apply(const Command& c);
-    void resume_waiting_reset();
+    void resume_waiting_reset(uint64_t ending = 1);
+    void return_batch();      // the bottom half of complete_batched()
     bool reset_requested() const { return resets_requested_.load() != resets_applied_.load(); }
 
     const uint32_t device_id_;
@@ -202,6 +214,17 @@ private:
     // them sees the other (a status read of 0 is never followed by a request starting).
     std::atomic<uint64_t> resets_requested_{0};  // bumped by request_reset()
     std::atomic<uint64_t> resets_applied_{0};    // Reset commands applied (ring side writes)
+
+    // Completions waiting for return_batch() (complete_batched()).
+    struct Finished {
+        unsigned queue;
+        VirtQueueElement elem;
+        uint32_t written;
+        std::function<void()> fill;
+    };
+    std::mutex finished_mutex_;        // leaf lock: protects finished_ and batch_scheduled_
+    std::vector<Finished> finished_;   // protected by finished_mutex_
+    bool batch_scheduled_ = false;     // protected by finished_mutex_: a return_batch() is queued
 
     mutable std::mutex commands_mutex_;  // leaf lock: protects commands_
     std::deque<Command> commands_;       // protected by commands_mutex_; consumed by the ring side
