@@ -1,5 +1,7 @@
 #include "block/thread_pool.h"
 
+#include <pthread.h>
+
 namespace locklab {
 
 ThreadPool::ThreadPool(unsigned workers)
@@ -29,6 +31,7 @@ void ThreadPool::submit(std::function<void()> job)
 
 void ThreadPool::work()
 {
+    pthread_setname_np(pthread_self(), "blk-worker");  // for --lock-stats, lockdep and --trace
     std::unique_lock lk(m_);
     for (;;) {
         cv_.wait(lk, [this] { return stopping_ || !jobs_.empty(); });

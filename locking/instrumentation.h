@@ -32,7 +32,7 @@ inline void instrumentation_set(InstrumentationFeature f, bool on)
 
 namespace detail {
 // lock_stats.cpp
-void stats_acquired(const LockClass& c, uint64_t wait_ns, bool contended);
+void stats_acquired(const LockClass& c, uint64_t wait_ns, bool contended, const std::source_location& site);
 void stats_released(const LockClass& c, uint64_t hold_ns);
 void stats_try_failed(const LockClass& c);
 // lockdep.cpp

@@ -65,12 +65,12 @@ LockClass& LockClass::by_id(unsigned id)
     return *r.by_id[id].load(std::memory_order_relaxed);
 }
 
-void lockstat_acquired(LockClass& c, uint64_t wait_ns, bool contended, const std::source_location&)
+void lockstat_acquired(LockClass& c, uint64_t wait_ns, bool contended, const std::source_location& site)
 {
     const unsigned f = instrumentation_features();
     if (!f) return;
     if (f & kFeatureLockdep) detail::lockdep_acquired(c);
-    if (f & kFeatureStats) detail::stats_acquired(c, wait_ns, contended);
+    if (f & kFeatureStats) detail::stats_acquired(c, wait_ns, contended, site);
     if (f & kFeatureTrace) detail::trace_lock_acquired(c, wait_ns, contended);
 }
 

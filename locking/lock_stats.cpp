@@ -5,6 +5,10 @@
 #include <atomic>
 #include <fstream>
 #include <memory>
+#include <mutex>
+#include <set>
+#include <source_location>
+#include <string_view>
 #include <stdexcept>
 
 #include <fmt/format.h>
@@ -13,6 +17,7 @@
 #include "locking/instrumentation.h"
 #include "locking/lock_class.h"
 #include "locking/per_thread_blocks.h"
+#include "locking/thread_name.h"
 
 namespace locklab {
 namespace {
@@ -65,10 +70,86 @@ struct ThreadLatency {
     }
 };
 
+// The calling thread's name, interned: one string per distinct name for the life of the
+// process, so a contention point can keep a pointer to it after its thread exited. Looked up once
+// per thread (at its first contended acquisition).
+const std::string* interned_thread_name()
+{
+    thread_local const std::string* name = nullptr;
+    if (name) [[likely]] return name;
+    static std::mutex m;
+    static auto* names = new std::set<std::string>;  // protected by m; never freed
+    std::lock_guard lk(m);
+    name = &*names->insert(current_thread_name()).first;
+    return name;
+}
+
+// "file:line" with the file relative to the source tree (the prefix this file's own path has
+// before "locking/lock_stats.cpp"; other paths as they are).
+std::string site_name(const char* file, uint32_t line)
+{
+    static const std::string root = [] {
+        const std::string_view self = std::source_location::current().file_name();
+        const std::string_view tail = "locking/lock_stats.cpp";
+        return self.ends_with(tail) ? std::string(self.substr(0, self.size() - tail.size())) : std::string();
+    }();
+    std::string_view f = file;
+    if (!root.empty() && f.starts_with(root)) f.remove_prefix(root.size());
+    return fmt::format("{}:{}", f, line);
+}
+
+// One contention point in one thread's block. Its key (site and thread name) is written once, by
+// the block's thread, file last with release: a reporter that sees the file sees the rest.
+struct ThreadPoint {
+    std::atomic<const char*> file{nullptr};  // the site's file_name(); null: the slot is free
+    std::atomic<uint32_t> line{0};
+    std::atomic<const std::string*> thread{nullptr};  // interned_thread_name()
+    OwnCounter contended, total, max;
+
+    void record(uint64_t wait_ns)
+    {
+        contended.add(1);
+        total.add(wait_ns);
+        max.raise_to(wait_ns);
+    }
+    void clear()
+    {
+        contended.clear();
+        total.clear();
+        max.clear();
+    }
+};
+
+// Distinct (site, thread) points a block keeps per class; further ones count as "(other)". A
+// block outlives its thread and keeps its keys, so this also bounds what threads that come and go
+// can add.
+constexpr size_t kPointSlots = 16;
+
 // One thread's counts of one class.
 struct ThreadClassStats {
     OwnCounter acquisitions, contended, try_failed;
     ThreadLatency wait, hold;
+    std::array<ThreadPoint, kPointSlots> points;
+    ThreadPoint other_points;
+
+    // The block's thread only.
+    void record_point(const std::source_location& site, uint64_t wait_ns)
+    {
+        const std::string* thread = interned_thread_name();
+        for (ThreadPoint& p : points) {
+            const char* file = p.file.load(std::memory_order_relaxed);  // only this thread writes it
+            if (!file) {
+                p.line.store(site.line(), std::memory_order_relaxed);
+                p.thread.store(thread, std::memory_order_relaxed);
+                p.file.store(site.file_name(), std::memory_order_release);
+                return p.record(wait_ns);
+            }
+            if (file == site.file_name() && p.line.load(std::memory_order_relaxed) == site.line() &&
+                p.thread.load(std::memory_order_relaxed) == thread)
+                return p.record(wait_ns);
+        }
+        other_points.record(wait_ns);
+    }
 
     bool active() const { return acquisitions.get() || try_failed.get() || hold.count(); }
     void add_to(LockClassStats& out) const
@@ -78,6 +159,15 @@ struct ThreadClassStats {
         out.try_failed += try_failed.get();
         wait.add_to(out.wait);
         hold.add_to(out.hold);
+        auto add_point = [&out](const ThreadPoint& p, std::string thread, std::string site) {
+            if (const uint64_t n = p.contended.get())
+                out.points.push_back({std::move(thread), std::move(site), n, p.total.get(), p.max.get()});
+        };
+        for (const ThreadPoint& p : points)
+            if (const char* file = p.file.load(std::memory_order_acquire))
+                add_point(p, *p.thread.load(std::memory_order_relaxed),
+                          site_name(file, p.line.load(std::memory_order_relaxed)));
+        add_point(other_points, "(any)", "(other)");
     }
     void clear()
     {
@@ -86,6 +176,8 @@ struct ThreadClassStats {
         try_failed.clear();
         wait.clear();
         hold.clear();
+        for (ThreadPoint& p : points) p.clear();  // the keys stay: only their thread writes them
+        other_points.clear();
     }
 };
 
@@ -145,17 +237,30 @@ nlohmann::json latency_json(const LatencyStats& l)
             {"buckets", std::move(buckets)}};
 }
 
+nlohmann::json points_json(const std::vector<ContentionPoint>& points)
+{
+    nlohmann::json out = nlohmann::json::array();
+    for (const ContentionPoint& p : points)
+        out.push_back({{"thread", p.thread},
+                       {"site", p.site},
+                       {"contended", p.contended},
+                       {"wait_total", p.wait_total_ns},
+                       {"wait_max", p.wait_max_ns}});
+    return out;
+}
+
 }  // namespace
 
 namespace detail {
 
-void stats_acquired(const LockClass& c, uint64_t wait_ns, bool contended)
+void stats_acquired(const LockClass& c, uint64_t wait_ns, bool contended, const std::source_location& site)
 {
     ThreadClassStats* s = mine(c);
     if (!s) return;
     s->acquisitions.add(1);
     s->contended.add(contended);
     s->wait.record(wait_ns);
+    if (contended) s->record_point(site, wait_ns);
 }
 
 void stats_released(const LockClass& c, uint64_t hold_ns)
@@ -184,6 +289,17 @@ void LockClassStats::merge(const LockClassStats& o)
     try_failed += o.try_failed;
     wait.merge(o.wait);
     hold.merge(o.hold);
+    for (const ContentionPoint& p : o.points) {
+        auto same = std::find_if(points.begin(), points.end(),
+                                 [&p](const ContentionPoint& q) { return q.thread == p.thread && q.site == p.site; });
+        if (same == points.end()) {
+            points.push_back(p);
+            continue;
+        }
+        same->contended += p.contended;
+        same->wait_total_ns += p.wait_total_ns;
+        same->wait_max_ns = std::max(same->wait_max_ns, p.wait_max_ns);
+    }
 }
 
 void lockstats_enable(bool on)
@@ -209,7 +325,9 @@ std::vector<LockClassStats> lockstats_snapshot()
         for (unsigned id = 0; id < merged.size(); ++id) {
             const ThreadClassStats* s = b.classes[id].load(std::memory_order_acquire);
             if (!s || !s->active()) continue;
-            s->add_to(merged[id]);
+            LockClassStats one;  // this block's, merged in so equal points (other blocks) add up
+            s->add_to(one);
+            merged[id].merge(one);
             used[id] = true;
         }
     });
@@ -218,12 +336,14 @@ std::vector<LockClassStats> lockstats_snapshot()
         if (!used[id]) continue;
         merged[id].class_id = id;
         merged[id].name = LockClass::by_id(id).name();
+        std::stable_sort(merged[id].points.begin(), merged[id].points.end(),
+                         [](const ContentionPoint& a, const ContentionPoint& b) { return a.wait_total_ns > b.wait_total_ns; });
         out.push_back(std::move(merged[id]));
     }
     return out;
 }
 
-std::string lockstats_table(const std::vector<LockClassStats>& stats)
+std::string lockstats_table(const std::vector<LockClassStats>& stats, size_t points_per_class)
 {
     std::vector<const LockClassStats*> rows;
     for (const auto& s : stats) rows.push_back(&s);
@@ -245,6 +365,26 @@ std::string lockstats_table(const std::vector<LockClassStats>& stats)
     if (lock_hold_sample_period() > 1)
         out += fmt::format("(hold times: 1 in {} acquisitions per thread sampled, --lock-stats-sample)\n",
                            lock_hold_sample_period());
+
+    size_t thread_width = 6, site_width = 4;
+    bool any = false;
+    for (auto* s : rows)
+        for (size_t i = 0; i < s->points.size() && i < points_per_class; ++i) {
+            thread_width = std::max(thread_width, s->points[i].thread.size());
+            site_width = std::max(site_width, s->points[i].site.size());
+            any = true;
+        }
+    if (!any) return out;
+    out += fmt::format("contention points (who waited where; the busiest {} of each class):\n", points_per_class);
+    out += fmt::format("{:<{}} {:<{}} {:<{}} {:>10} {:>10} {:>8}\n", "class", name_width, "thread", thread_width,
+                       "site", site_width, "contended", "waittotal", "waitmax");
+    for (auto* s : rows)
+        for (size_t i = 0; i < s->points.size() && i < points_per_class; ++i) {
+            const ContentionPoint& p = s->points[i];
+            out += fmt::format("{:<{}} {:<{}} {:<{}} {:>10} {:>10} {:>8}\n", s->name, name_width, p.thread,
+                               thread_width, p.site, site_width, p.contended, format_ns(p.wait_total_ns),
+                               format_ns(p.wait_max_ns));
+        }
     return out;
 }
 
@@ -257,7 +397,8 @@ nlohmann::json lockstats_json(const std::vector<LockClassStats>& stats)
                            {"contended", s.contended},
                            {"try_failed", s.try_failed},
                            {"wait", latency_json(s.wait)},
-                           {"hold", latency_json(s.hold)}});
+                           {"hold", latency_json(s.hold)},
+                           {"contention_points", points_json(s.points)}});
     return {{"unit", "ns"}, {"hold_sample_period", lock_hold_sample_period()}, {"classes", std::move(classes)}};
 }
 

@@ -5,6 +5,8 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <pthread.h>
 #include <stdexcept>
 #include <thread>
 #include <vector>
@@ -252,6 +254,106 @@ TEST_CASE("the report table and JSON carry every class's counts and distribution
     std::ifstream f(path);
     CHECK(nlohmann::json::parse(f) == j);
     std::filesystem::remove(path);
+}
+
+TEST_CASE("contention points say which thread waited where, merged over threads of one name",
+          "[locking][lockstats]")
+{
+    auto on = stats_on();
+    LockClass& c = LockClass::get("test.stats.points");
+    const std::source_location at_a = std::source_location::current();
+    const std::source_location at_b = std::source_location::current();
+    // Runs `body` on a thread named `name` (the name a contention point reports).
+    auto on_thread = [](const char* name, const std::function<void()>& body) {
+        std::thread([&] {
+            pthread_setname_np(pthread_self(), name);
+            body();
+        }).join();
+    };
+    on_thread("cp-alpha", [&] {
+        for (uint64_t ns : {1000, 2000, 3000}) lockstat_acquired(c, ns, true, at_a);
+        lockstat_acquired(c, 0, false, at_a);  // uncontended: no contention point
+        lockstat_acquired(c, 500, true, at_b);
+    });
+    on_thread("cp-beta", [&] {
+        for (int i = 0; i < 2; ++i) lockstat_acquired(c, 10'000, true, at_a);
+    });
+    for (int i = 0; i < 2; ++i)  // two threads, one name: one point
+        on_thread("cp-gamma", [&] { lockstat_acquired(c, 7, true, at_b); });
+
+    const auto snapshot = lockstats_snapshot();
+    REQUIRE(snapshot.size() == 1);
+    const LockClassStats& s = snapshot[0];
+    CHECK(s.contended == 3 + 1 + 2 + 2);
+    auto site = [](const std::source_location& l) {
+        return std::string("tests/locking/test_lock_stats.cpp:") + std::to_string(l.line());
+    };
+    REQUIRE(s.points.size() == 4);
+    // Busiest first; the file relative to the source tree.
+    CHECK(s.points[0].thread == "cp-beta");
+    CHECK(s.points[0].site == site(at_a));
+    CHECK(s.points[0].contended == 2);
+    CHECK(s.points[0].wait_total_ns == 20'000);
+    CHECK(s.points[1].thread == "cp-alpha");
+    CHECK(s.points[1].site == site(at_a));
+    CHECK(s.points[1].contended == 3);
+    CHECK(s.points[1].wait_total_ns == 6000);
+    CHECK(s.points[1].wait_max_ns == 3000);
+    CHECK(s.points[2].thread == "cp-alpha");
+    CHECK(s.points[2].site == site(at_b));
+    CHECK(s.points[2].contended == 1);
+    CHECK(s.points[3].thread == "cp-gamma");
+    CHECK(s.points[3].contended == 2);
+    CHECK(s.points[3].wait_total_ns == 14);
+
+    const std::string table = lockstats_table(snapshot);
+    CHECK_THAT(table, Catch::Contains("contention points") && Catch::Contains("cp-beta") &&
+                          Catch::Contains(site(at_a)));
+    const nlohmann::json j = lockstats_json(snapshot);
+    REQUIRE(j["classes"][0]["contention_points"].size() == 4);
+    CHECK(j["classes"][0]["contention_points"][0]["thread"] == "cp-beta");
+    CHECK(j["classes"][0]["contention_points"][0]["wait_total"] == 20'000);
+}
+
+TEST_CASE("a thread waiting at more places than its block keeps counts the rest as (other)", "[locking][lockstats]")
+{
+    auto on = stats_on();
+    LockClass& c = LockClass::get("test.stats.points.many");
+    // 17 places, one line each: one more than a block keeps per class.
+#define LOCKLAB_WAIT_HERE() lockstat_acquired(c, 100, true, std::source_location::current())
+    std::thread([&] {
+        pthread_setname_np(pthread_self(), "cp-many");
+        LOCKLAB_WAIT_HERE();
+        LOCKLAB_WAIT_HERE();
+        LOCKLAB_WAIT_HERE();
+        LOCKLAB_WAIT_HERE();
+        LOCKLAB_WAIT_HERE();
+        LOCKLAB_WAIT_HERE();
+        LOCKLAB_WAIT_HERE();
+        LOCKLAB_WAIT_HERE();
+        LOCKLAB_WAIT_HERE();
+        LOCKLAB_WAIT_HERE();
+        LOCKLAB_WAIT_HERE();
+        LOCKLAB_WAIT_HERE();
+        LOCKLAB_WAIT_HERE();
+        LOCKLAB_WAIT_HERE();
+        LOCKLAB_WAIT_HERE();
+        LOCKLAB_WAIT_HERE();
+        LOCKLAB_WAIT_HERE();
+    }).join();
+#undef LOCKLAB_WAIT_HERE
+    const auto snapshot = lockstats_snapshot();
+    REQUIRE(snapshot.size() == 1);
+    const auto& points = snapshot[0].points;
+    uint64_t counted = 0, other = 0;
+    for (const auto& p : points) {
+        counted += p.contended;
+        if (p.site == "(other)") other += p.contended;
+        else CHECK(p.thread == "cp-many");
+    }
+    CHECK(points.size() == 17);  // a new class: all 16 of the block's slots were free
+    CHECK(counted == 17);        // nothing lost
+    CHECK(other == 1);
 }
 
 TEST_CASE("writing statistics to an unwritable path is a clear error", "[locking][lockstats]")
