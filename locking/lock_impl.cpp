@@ -7,7 +7,7 @@
 namespace locklab {
 namespace {
 
-constexpr std::string_view kNames[] = {"mutex", "queuing", "spin", "rfifo", "handoff"};  // LockImplKind order
+constexpr std::string_view kNames[] = {"mutex", "queuing", "spin", "rfifo", "handoff", "adaptive"};  // LockImplKind order
 
 std::atomic<LockImplKind> g_default{LockImplKind::Mutex};  // atomic: set at start-up, read by lock constructors
 
@@ -40,6 +40,7 @@ void RawLock::reset(LockImplKind k)
     case LockImplKind::Spin: impl_.emplace<SpinLock>(); break;
     case LockImplKind::RFifo: impl_.emplace<RFifoLock>(); break;
     case LockImplKind::Handoff: impl_.emplace<HandoffLock>(); break;
+    case LockImplKind::Adaptive: impl_.emplace<AdaptiveMutex>(); break;
     }
 }
 

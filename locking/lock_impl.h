@@ -5,6 +5,7 @@
 //   spin     test-and-test-and-set spin lock with backoff (lock_impl_spin.h)
 //   rfifo    RFifoLock, the recursive FIFO lock with sleeping waiters (rfifo_lock.h)
 //   handoff  barging futex lock that hands over to a waiter past a bound (lock_impl_handoff.h)
+//   adaptive glibc's adaptive mutex: spins a bounded while, then sleeps (lock_impl_adaptive.h)
 //
 // RawLock is one of them, chosen when it is made. It is what InstrumentedLock (instrumented_lock.h)
 // wraps; nothing else should lock a RawLock directly, or the statistics and lockdep miss it.
@@ -16,6 +17,7 @@
 #include <variant>
 #include <vector>
 
+#include "locking/lock_impl_adaptive.h"
 #include "locking/lock_impl_handoff.h"
 #include "locking/lock_impl_queuing.h"
 #include "locking/lock_impl_spin.h"
@@ -23,7 +25,7 @@
 
 namespace locklab {
 
-enum class LockImplKind { Mutex, Queuing, Spin, RFifo, Handoff };  // the order of RawLock's alternatives
+enum class LockImplKind { Mutex, Queuing, Spin, RFifo, Handoff, Adaptive };  // the order of RawLock's alternatives
 
 std::string_view lock_impl_name(LockImplKind k);
 std::optional<LockImplKind> parse_lock_impl(std::string_view name);
@@ -50,7 +52,7 @@ public:
     void unlock() { std::visit([](auto& l) { l.unlock(); }, impl_); }
 
 private:
-    std::variant<std::mutex, QueuingLock, SpinLock, RFifoLock, HandoffLock> impl_;
+    std::variant<std::mutex, QueuingLock, SpinLock, RFifoLock, HandoffLock, AdaptiveMutex> impl_;
 };
 
 }  // namespace locklab

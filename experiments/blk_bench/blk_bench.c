@@ -12,13 +12,21 @@
  *   blk_bench hammer hart=<h> target=<scratch|uart> ops=<n> ticks=<n>
  * Hammer target: the hart's own mmio-scratch (research slot = hart id, store + load of DATA0) when
  * one is there (locklab -device mmio-scratch,id=sN,slot=N), else the UART's line status register
- * (a load; QEMU has no mmio-scratch). */
+ * (a load; QEMU has no mmio-scratch).
+ * Hammer rate: as fast as the hart can (HAMMER_KOPS 0, blk_bench.elf), or paced to HAMMER_KOPS
+ * thousand round trips per second per hart (blk_bench_paced.elf): every 64 round trips the hart
+ * waits on the time CSR (no MMIO, so no lock) until it is no longer ahead. Flat out, an emulator
+ * with a faster MMIO path puts more load on the hammered device's lock; paced, both emulators
+ * get the same offered load. */
 #include "vblk.h"
 
 #ifndef BENCH_MS
 #define BENCH_MS 2000
 #endif
 #define BENCH_TICKS ((uint64_t)BENCH_MS * (VIRT_TIMEBASE_HZ / 1000))
+#ifndef HAMMER_KOPS
+#define HAMMER_KOPS 0 /* round trips per second per hammer hart, in thousands; 0: flat out */
+#endif
 #define MAX_QD 8
 #define SEQ_SECTORS 256u /* 128 KiB */
 #define RAND_SECTORS 8u  /* 4 KiB */
@@ -113,7 +121,7 @@ static void hammer_loop(unsigned hart)
     bool scratch = rec.cause == TRAP_NONE && seen == SCRATCH_MAGIC;
     volatile uint8_t *uart = (volatile uint8_t *)VIRT_UART_BASE;
     __atomic_fetch_add(&harts_started, 1, __ATOMIC_ACQ_REL);
-    uint64_t ops = 0, start = clint_mtime();
+    uint64_t ops = 0, start = clint_mtime(), start_time = rdtime();
     while (!__atomic_load_n(&bench_done, __ATOMIC_ACQUIRE)) {
         for (unsigned i = 0; i < 64; i++) {
             if (scratch) {
@@ -124,6 +132,10 @@ static void hammer_loop(unsigned hart)
             }
         }
         ops += 64;
+        if (HAMMER_KOPS) /* paced: wait (time CSR) until ops <= HAMMER_KOPS * elapsed ms */
+            while (ops * (VIRT_TIMEBASE_HZ / 1000) > (rdtime() - start_time) * HAMMER_KOPS &&
+                   !__atomic_load_n(&bench_done, __ATOMIC_ACQUIRE))
+                ;
     }
     hammer[hart] = (struct hammer_result){.ops = ops, .ticks = clint_mtime() - start, .scratch = scratch};
     __atomic_fetch_add(&harts_finished, 1, __ATOMIC_ACQ_REL);
@@ -150,8 +162,12 @@ int guest_main(unsigned hartid)
     while (clint_mtime() < settle)
         ;
     uint32_t hammers = harts_started;
-    printf("blk_bench virtio-mmio version %u, %lu sectors, %u hammer hart(s), %u ms per test\n",
-           blk.dev.version, blk.capacity, hammers, BENCH_MS);
+    printf("blk_bench virtio-mmio version %u, %lu sectors, %u hammer hart(s), %u ms per test, ", blk.dev.version,
+           blk.capacity, hammers, BENCH_MS);
+    if (HAMMER_KOPS)
+        printf("hammer paced to %u kops/s per hart\n", HAMMER_KOPS);
+    else
+        printf("hammer flat out\n");
     for (unsigned i = 0; i < sizeof tests / sizeof tests[0]; i++)
         run_test(&tests[i]);
     __atomic_store_n(&bench_done, true, __ATOMIC_RELEASE);

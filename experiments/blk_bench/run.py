@@ -6,6 +6,8 @@ on locklab and on qemu-system-riscv64 with the same guest and image, in one run.
   run.py                 locklab {main loop, iothread} x {raw, qcow2} and QEMU {main loop} x
                          {raw, qcow2}, 3 runs each (a couple of minutes on 2 cores)
   run.py --quick         short tests, small image, one run (CTest experiment.blk_bench.quick)
+  run.py --hammer-paced  the hammer harts paced to a fixed rate (the same offered load on both
+                         emulators) instead of flat out
 
 The guest (blk_bench.c) times each test with the CLINT mtime on hart 0 while harts 1..smp-1
 hammer another device: on locklab their own mmio-scratch (-device mmio-scratch,id=sN,slot=N; with
@@ -59,7 +61,7 @@ def parse_args():
     p.add_argument("--locklab", default="build/release/system/locklab", help="the locklab binary")
     p.add_argument("--qemu", default=shutil.which("qemu-system-riscv64"), help="qemu-system-riscv64")
     p.add_argument("--no-qemu", action="store_true", help="measure locklab only")
-    p.add_argument("--elf-dir", default="build/release/experiments/blk_bench", help="folder with blk_bench[_quick].elf")
+    p.add_argument("--elf-dir", default="build/release/experiments/blk_bench", help="folder with blk_bench[_paced][_quick].elf")
     p.add_argument("--out", help="output folder (default build/experiments/blk_bench/<time>)")
     p.add_argument("--quick", action="store_true", help="short tests, 8 MiB image, one run (CI)")
     p.add_argument("--runs", type=int, help="runs per configuration, medians reported (default 3, quick 1)")
@@ -67,12 +69,15 @@ def parse_args():
     p.add_argument("--size-mb", type=int, help="disk size in MiB (default 32, quick 8)")
     p.add_argument("--hammer", choices=("scratch", "uart"), default="scratch",
                    help="what locklab's hammer harts hit (QEMU: always the UART)")
+    p.add_argument("--hammer-paced", action="store_true",
+                   help="pace the hammer harts to 500 thousand round trips per second each (blk_bench_paced.elf): "
+                        "the same offered load on both emulators, instead of as many as each can do")
     p.add_argument("--hammer-lock", choices=("bql", "own"), default="bql",
                    help="whether locklab's hammered device takes the BQL (default, as in QEMU) or its own lock")
     p.add_argument("--locklab-aio", choices=("nowait", "threads"), default="nowait",
                    help="locklab's -drive aio= (nowait, the default: reads from the page cache inline in the "
                         "device's event loop; threads: every request on the worker pool, as QEMU's default aio=threads)")
-    p.add_argument("--locklab-lock-impl", choices=("mutex", "queuing", "spin", "rfifo", "handoff"),
+    p.add_argument("--locklab-lock-impl", choices=("mutex", "queuing", "spin", "rfifo", "handoff", "adaptive"),
                    help="what locklab's BQL and device locks are built on (--lock-impl; default: locklab's)")
     p.add_argument("--locklab-handoff-us", type=int,
                    help="with --locklab-lock-impl handoff: the hand-off bound in microseconds (--lock-handoff-us; "
@@ -190,7 +195,8 @@ def summary(args, med, failures, load_before):
          f"{'quick' if args.quick else 'full'} run: {args.runs} run(s) per configuration (medians), "
          f"{args.size_mb} MiB image (raw, and the same contents as a fully allocated qcow2), -smp {args.smp}: hart 0 "
          f"does the I/O (interrupt-driven, event-idx, indirect descriptors, modern virtio-mmio), harts 1..{args.smp - 1} "
-         f"hammer another device. Sequential: 128 KiB requests, 4 in flight; random: 4 KiB, 8 in flight; each test "
+         f"hammer another device ({'paced to 500 k round trips/s per hart' if args.hammer_paced else 'flat out'}). "
+         f"Sequential: 128 KiB requests, 4 in flight; random: 4 KiB, 8 in flight; each test "
          f"{'200' if args.quick else '2000'} ms of guest mtime. Host: {os.cpu_count()} cores, load average "
          f"{load_before:.1f} at the start, {os.getloadavg()[0]:.1f} at the end (the vCPUs, the IOThread and the main "
          f"loop share them).", "",
@@ -249,7 +255,8 @@ def summary(args, med, failures, load_before):
 
 def main():
     args = parse_args()
-    elf = os.path.abspath(os.path.join(args.elf_dir, f"blk_bench{'_quick' if args.quick else ''}.elf"))
+    elf = os.path.abspath(os.path.join(args.elf_dir, f"blk_bench{'_paced' if args.hammer_paced else ''}"
+                                                     f"{'_quick' if args.quick else ''}.elf"))
     if not os.path.exists(elf):
         sys.exit(f"run.py: no guest {elf} (build the blk_bench_guests target, or --elf-dir)")
     if not os.access(args.locklab, os.X_OK):

@@ -28,11 +28,11 @@ std::string class_for(const char* test, LockImplKind k)
 
 }  // namespace
 
-TEST_CASE("Lock implementations are named mutex queuing spin rfifo and handoff and unknown names are refused",
+TEST_CASE("Lock implementations are named mutex queuing spin rfifo handoff and adaptive and unknown names are refused",
           "[locking][lock_impl]")
 {
     const auto names = lock_impl_names();
-    REQUIRE(names.size() == 5);
+    REQUIRE(names.size() == 6);
     for (std::string_view n : names) {
         auto k = parse_lock_impl(n);
         REQUIRE(k);
@@ -43,6 +43,7 @@ TEST_CASE("Lock implementations are named mutex queuing spin rfifo and handoff a
     CHECK(parse_lock_impl("mutex") == LockImplKind::Mutex);
     CHECK(parse_lock_impl("queuing") == LockImplKind::Queuing);
     CHECK(parse_lock_impl("handoff") == LockImplKind::Handoff);
+    CHECK(parse_lock_impl("adaptive") == LockImplKind::Adaptive);
     CHECK_FALSE(parse_lock_impl("ticket"));
     CHECK_FALSE(parse_lock_impl(""));
 }

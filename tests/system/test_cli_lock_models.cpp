@@ -51,7 +51,7 @@ TEST_CASE("The machine refuses unknown lock models and implementations and lists
     SECTION("--lock-impl")
     {
         cfg.lock_impl = "ticket";
-        CHECK_THROWS_WITH(Machine(cfg), Catch::Contains("--lock-impl ticket: unknown (available: mutex, queuing, spin, rfifo, handoff)"));
+        CHECK_THROWS_WITH(Machine(cfg), Catch::Contains("--lock-impl ticket: unknown (available: mutex, queuing, spin, rfifo, handoff, adaptive)"));
     }
     SECTION("--lock-model")
     {
