@@ -9,16 +9,16 @@
 namespace locklab {
 
 namespace {
-// Blocking driver calls in parallel per backend: enough to overlap a few host I/Os (qcow2 data
-// reads/writes to allocated clusters run concurrently) without a thread per request.
-constexpr unsigned kWorkers = 4;
+// Blocking driver calls in parallel per backend, at most (the pool starts threads on demand):
+// QEMU's thread pool's default maximum.
+constexpr unsigned kMaxWorkers = 64;
 }  // namespace
 
 BlockBackend::BlockBackend(std::string id, std::unique_ptr<BlockDriver> driver, AioContext& ctx, AioMode aio)
     : Drainable(std::move(id), ctx), driver_(std::move(driver)), aio_(aio)
 {
     if (!driver_) throw std::invalid_argument("BlockBackend '" + drain_name() + "' without a driver");
-    pool_ = std::make_unique<ThreadPool>(kWorkers);
+    pool_ = std::make_unique<ThreadPool>(kMaxWorkers);
 }
 
 BlockBackend::~BlockBackend()

@@ -1,0 +1,100 @@
+// ThreadPool: threads started on demand up to the maximum, every job run, queued jobs run before
+// the destructor returns.
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
+#include "block/thread_pool.h"
+
+using namespace locklab;
+
+namespace {
+
+// Holds the jobs that enter it until opened.
+class Latch {
+public:
+    void enter()
+    {
+        std::unique_lock lk(m_);
+        ++inside_;
+        cv_.notify_all();
+        cv_.wait(lk, [this] { return open_; });
+    }
+    void open()
+    {
+        std::lock_guard lk(m_);
+        open_ = true;
+        cv_.notify_all();
+    }
+    bool wait_inside(unsigned n)
+    {
+        std::unique_lock lk(m_);
+        return cv_.wait_for(lk, std::chrono::seconds(10), [&] { return inside_ >= n; });
+    }
+
+private:
+    std::mutex m_;
+    std::condition_variable cv_;
+    unsigned inside_ = 0;  // protected by m_
+    bool open_ = false;    // protected by m_
+};
+
+}  // namespace
+
+TEST_CASE("A thread pool starts a worker only when a job finds none idle, up to its maximum", "[block][pool]")
+{
+    ThreadPool pool(3);
+    CHECK(pool.workers() == 0);
+    Latch latch;
+    std::atomic<int> done{0};
+    auto job = [&] {
+        latch.enter();
+        done.fetch_add(1);
+    };
+    pool.submit(job);
+    pool.submit(job);
+    REQUIRE(latch.wait_inside(2));  // two jobs blocked at once: two workers
+    CHECK(pool.workers() == 2);
+    for (int i = 0; i < 4; ++i) pool.submit(job);
+    REQUIRE(latch.wait_inside(3));
+    CHECK(pool.workers() == 3);  // the maximum: the other jobs wait in the queue
+    latch.open();
+    for (int i = 0; i < 1000 && done.load() < 6; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    CHECK(done.load() == 6);
+    CHECK(pool.workers() == 3);
+}
+
+TEST_CASE("An idle worker takes the next job instead of a new thread", "[block][pool]")
+{
+    ThreadPool pool(8);
+    for (int i = 0; i < 20; ++i) {
+        std::atomic<bool> ran{false};
+        pool.submit([&] { ran.store(true); });
+        while (!ran.load()) std::this_thread::yield();
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));  // let it get back to waiting
+    }
+    CHECK(pool.workers() <= 2);  // one, unless a job arrived while it was between jobs
+}
+
+TEST_CASE("A thread pool's destructor runs the jobs still queued", "[block][pool]")
+{
+    std::atomic<int> done{0};
+    {
+        ThreadPool pool(1);
+        Latch latch;
+        pool.submit([&] { latch.enter(); });
+        REQUIRE(latch.wait_inside(1));
+        for (int i = 0; i < 5; ++i) pool.submit([&] { done.fetch_add(1); });
+        latch.open();
+    }
+    CHECK(done.load() == 5);
+}
+
+TEST_CASE("A thread pool needs at least one worker", "[block][pool]")
+{
+    CHECK_THROWS_AS(ThreadPool(0), std::invalid_argument);
+}
