@@ -239,7 +239,8 @@ void VirtioDevice::complete_batched(unsigned q, VirtQueueElement elem, uint32_t 
 
 void VirtioDevice::return_batch()
 {
-    // The BQL first: completions that arrive while this waits for it join the batch.
+    // Completions that arrive while this waits for the BQL are queued behind it in this context
+    // and form the next batch; the BQL is taken first so that the batch taken is the latest.
     RingSideBql bql(*this);
     std::vector<Finished> batch;
     {
