@@ -9,16 +9,17 @@
 namespace locklab {
 
 namespace {
-// Blocking driver calls in parallel per backend, at most (the pool starts threads on demand):
-// QEMU's thread pool's default maximum.
-constexpr unsigned kMaxWorkers = 64;
+// Blocking driver calls in parallel per backend: kMinWorkers threads from the start (in the thread
+// that opens the drive, so they keep its priority: block/thread_pool.h), more on demand up to QEMU's
+// thread pool's default maximum.
+constexpr unsigned kMinWorkers = 4, kMaxWorkers = 64;
 }  // namespace
 
 BlockBackend::BlockBackend(std::string id, std::unique_ptr<BlockDriver> driver, AioContext& ctx, AioMode aio)
     : Drainable(std::move(id), ctx), driver_(std::move(driver)), aio_(aio)
 {
     if (!driver_) throw std::invalid_argument("BlockBackend '" + drain_name() + "' without a driver");
-    pool_ = std::make_unique<ThreadPool>(kMaxWorkers);
+    pool_ = std::make_unique<ThreadPool>(kMinWorkers, kMaxWorkers);
 }
 
 BlockBackend::~BlockBackend()

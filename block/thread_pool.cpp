@@ -1,15 +1,33 @@
 #include "block/thread_pool.h"
 
 #include <pthread.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <cerrno>
 
 #include <stdexcept>
 
 namespace locklab {
 
-ThreadPool::ThreadPool(unsigned max_workers) : max_workers_(max_workers)
+namespace {
+int current_nice()
 {
-    if (max_workers == 0) throw std::invalid_argument("ThreadPool: at least one worker");
+    errno = 0;
+    const int n = getpriority(PRIO_PROCESS, id_t(gettid()));
+    return (n == -1 && errno != 0) ? 0 : n;
 }
+}  // namespace
+
+ThreadPool::ThreadPool(unsigned min_workers, unsigned max_workers) : max_workers_(max_workers), nice_(current_nice())
+{
+    if (max_workers == 0 || min_workers > max_workers)
+        throw std::invalid_argument("ThreadPool: needs 1 <= max_workers and min_workers <= max_workers");
+    std::lock_guard lk(m_);
+    for (unsigned i = 0; i < min_workers; ++i) start_worker();
+}
+
+void ThreadPool::start_worker() { workers_.emplace_back([this] { work(); }); }
 
 ThreadPool::~ThreadPool()
 {
@@ -30,7 +48,7 @@ void ThreadPool::submit(std::function<void()> job)
         jobs_.push_back(std::move(job));
         // Every queued job has an idle worker about to take it, or gets a new one.
         if (jobs_.size() > idle_ && workers_.size() < max_workers_) {
-            workers_.emplace_back([this] { work(); });
+            start_worker();
             return;  // the new worker finds the job without a notification
         }
     }
@@ -46,6 +64,7 @@ unsigned ThreadPool::workers()
 void ThreadPool::work()
 {
     pthread_setname_np(pthread_self(), "blk-worker");  // for --lock-stats, lockdep and --trace
+    if (current_nice() != nice_) setpriority(PRIO_PROCESS, id_t(gettid()), nice_);  // best effort (see the header)
     std::unique_lock lk(m_);
     for (;;) {
         ++idle_;

@@ -7,6 +7,10 @@
 // to max_workers; workers then stay until the pool is destroyed (QEMU lets an idle worker exit
 // after 10 s). With a fixed set of 4, a benchmark with 4 requests in flight on an oversubscribed
 // host often found every worker busy or not yet back to waiting, and queued behind one.
+// min_workers start with the pool, in the constructing thread. A worker started later by a
+// submitting thread (a vCPU handling a kick) would inherit that thread's scheduling priority
+// (--vcpu-nice); it takes the constructing thread's back where the kernel allows (raising a
+// priority needs CAP_SYS_NICE or RLIMIT_NICE room), and keeps the submitter's otherwise.
 #pragma once
 
 #include <condition_variable>
@@ -21,7 +25,7 @@ namespace locklab {
 
 class ThreadPool {
 public:
-    explicit ThreadPool(unsigned max_workers);  // starts no thread yet; max_workers >= 1
+    ThreadPool(unsigned min_workers, unsigned max_workers);  // 1 <= max_workers, min_workers <= max_workers
     ~ThreadPool();  // runs the jobs still queued, then joins
     ThreadPool(const ThreadPool&) = delete;
     ThreadPool& operator=(const ThreadPool&) = delete;
@@ -32,7 +36,10 @@ public:
 private:
     void work();
 
+    void start_worker();  // under m_
+
     const unsigned max_workers_;
+    const int nice_;  // the constructing thread's nice value, which workers take
     std::mutex m_;
     std::condition_variable cv_;
     std::deque<std::function<void()>> jobs_;  // protected by m_

@@ -291,6 +291,11 @@ CliResult parse_command_line(const std::vector<std::string>& raw_args)
                       "takes the TLB path, as in QEMU")
             ->capture_default_str();
         a->add_option("--slice", cfg.slice, "Instructions per hart turn")->capture_default_str();
+        a->add_option("--vcpu-nice", cfg.vcpu_nice,
+                      "Run each vCPU thread this many nice levels below the process, so that event-loop threads "
+                      "(main loop, IOThreads, block workers) win the CPU when cores are short (0: as QEMU)")
+            ->capture_default_str()
+            ->check(CLI::Range(0, 19));
         a->add_option("--lock-model", cfg.lock_model, "MMIO lock model: " + fmt::format("{}", fmt::join(lock_model_names(), ", ")))
             ->capture_default_str();
         a->add_option("--lock-impl", cfg.lock_impl,

@@ -20,6 +20,7 @@
 #include "loop/main_loop.h"
 #include "memory/lifetime_policy.h"
 #include "system/elf_loader.h"
+#include "system/thread_priority.h"
 #include "system/vcpu_flush.h"
 
 namespace locklab {
@@ -283,6 +284,13 @@ void Machine::install_tracing()
 void Machine::vcpu_loop(rv::Hart& h)
 {
     pthread_setname_np(pthread_self(), fmt::format("vcpu{}", h.hartid).c_str());  // for lockdep and --trace
+    if (cfg_.vcpu_nice) {
+        try {
+            lower_thread_priority(cfg_.vcpu_nice);
+        } catch (const std::exception& e) {
+            fmt::print(stderr, "locklab: vcpu{}: --vcpu-nice {} not applied: {}\n", h.hartid, cfg_.vcpu_nice, e.what());
+        }
+    }
     while (!stop_.load(std::memory_order_acquire)) {
         rv::RunExit e = h.run(cfg_.slice);
         if (e == rv::RunExit::Wfi) {

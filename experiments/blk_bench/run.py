@@ -84,6 +84,9 @@ def parse_args():
                         "default: locklab's)")
     p.add_argument("--locklab-accel", choices=("jit", "interp"), default="jit",
                    help="locklab's engine (--accel; default jit, locklab's default and the like of QEMU's TCG)")
+    p.add_argument("--locklab-vcpu-nice", type=int, default=0,
+                   help="locklab's --vcpu-nice: its vCPU threads this many nice levels below the event-loop threads "
+                        "(default 0, as QEMU)")
     p.add_argument("--timeout", type=float, default=300, help="seconds per run")
     a = p.parse_args()
     a.runs = a.runs or (1 if a.quick else 3)
@@ -124,6 +127,8 @@ def command(args, emulator, placement, fmt, elf, image):
             cmd += ["--lock-impl", args.locklab_lock_impl]
         if args.locklab_handoff_us is not None:
             cmd += ["--lock-handoff-us", str(args.locklab_handoff_us)]
+        if args.locklab_vcpu_nice:
+            cmd += ["--vcpu-nice", str(args.locklab_vcpu_nice)]
     return cmd
 
 
@@ -190,7 +195,8 @@ def summary(args, med, failures, load_before):
     L = [f"# Block benchmark, {datetime.datetime.now():%Y-%m-%d %H:%M}", "",
          f"locklab `{args.locklab}` (--accel {args.locklab_accel}, -drive aio={args.locklab_aio}"
          f"{', --lock-impl ' + args.locklab_lock_impl if args.locklab_lock_impl else ''}"
-         f"{f', --lock-handoff-us {args.locklab_handoff_us}' if args.locklab_handoff_us is not None else ''}), QEMU `{args.qemu or '(not run)'}` (its default, "
+         f"{f', --lock-handoff-us {args.locklab_handoff_us}' if args.locklab_handoff_us is not None else ''}"
+         f"{f', --vcpu-nice {args.locklab_vcpu_nice}' if args.locklab_vcpu_nice else ''}), QEMU `{args.qemu or '(not run)'}` (its default, "
          f"aio=threads); "
          f"{'quick' if args.quick else 'full'} run: {args.runs} run(s) per configuration (medians), "
          f"{args.size_mb} MiB image (raw, and the same contents as a fully allocated qcow2), -smp {args.smp}: hart 0 "

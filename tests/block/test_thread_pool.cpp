@@ -8,6 +8,11 @@
 #include <mutex>
 #include <thread>
 
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <cerrno>
+
 #include "block/thread_pool.h"
 
 using namespace locklab;
@@ -47,7 +52,7 @@ private:
 
 TEST_CASE("A thread pool starts a worker only when a job finds none idle, up to its maximum", "[block][pool]")
 {
-    ThreadPool pool(3);
+    ThreadPool pool(0, 3);
     CHECK(pool.workers() == 0);
     Latch latch;
     std::atomic<int> done{0};
@@ -70,7 +75,7 @@ TEST_CASE("A thread pool starts a worker only when a job finds none idle, up to 
 
 TEST_CASE("An idle worker takes the next job instead of a new thread", "[block][pool]")
 {
-    ThreadPool pool(8);
+    ThreadPool pool(0, 8);
     for (int i = 0; i < 20; ++i) {
         std::atomic<bool> ran{false};
         pool.submit([&] { ran.store(true); });
@@ -84,7 +89,7 @@ TEST_CASE("A thread pool's destructor runs the jobs still queued", "[block][pool
 {
     std::atomic<int> done{0};
     {
-        ThreadPool pool(1);
+        ThreadPool pool(1, 1);
         Latch latch;
         pool.submit([&] { latch.enter(); });
         REQUIRE(latch.wait_inside(1));
@@ -94,7 +99,28 @@ TEST_CASE("A thread pool's destructor runs the jobs still queued", "[block][pool
     CHECK(done.load() == 5);
 }
 
-TEST_CASE("A thread pool needs at least one worker", "[block][pool]")
+TEST_CASE("A thread pool needs at least one worker and a minimum within its maximum", "[block][pool]")
 {
-    CHECK_THROWS_AS(ThreadPool(0), std::invalid_argument);
+    CHECK_THROWS_AS(ThreadPool(0, 0), std::invalid_argument);
+    CHECK_THROWS_AS(ThreadPool(3, 2), std::invalid_argument);
+    ThreadPool pool(2, 4);
+    CHECK(pool.workers() == 2);  // the minimum starts with the pool
+}
+
+TEST_CASE("A worker started by a lower-priority submitter takes the pool's priority back where allowed",
+          "[block][pool]")
+{
+    errno = 0;
+    const int mine = getpriority(PRIO_PROCESS, id_t(gettid()));
+    ThreadPool pool(0, 2);  // no worker yet: the first is started by the submitter below
+    std::atomic<int> in_worker{-100};
+    std::thread([&] {
+        setpriority(PRIO_PROCESS, id_t(gettid()), mine + 3 > 19 ? 19 : mine + 3);  // a vCPU at --vcpu-nice 3
+        pool.submit([&] { in_worker.store(getpriority(PRIO_PROCESS, id_t(gettid()))); });
+    }).join();
+    for (int i = 0; i < 1000 && in_worker.load() == -100; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    if (geteuid() == 0)
+        CHECK(in_worker.load() == mine);  // root may raise it again
+    else
+        CHECK((in_worker.load() == mine || in_worker.load() == (mine + 3 > 19 ? 19 : mine + 3)));
 }
