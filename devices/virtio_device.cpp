@@ -214,10 +214,8 @@ void VirtioDevice::complete(unsigned q, const VirtQueueElement& elem, uint32_t w
         std::lock_guard lk(ring_mutex_);
         // Not when the driver reset the device meanwhile: its new rings are no place for this.
         if (!reset_requested()) {
-            VirtQueue& vq = queues_[q];
-            vq.push(elem, written);
-            if (vq.should_notify())
-                if (VirtioTransport* t = transport_.load()) t->raise_interrupt(kIsrUsedBuffer);
+            queues_[q].push(elem, written);
+            notify_used(1u << q);
         }
         resume_waiting_reset();
     }
@@ -259,14 +257,19 @@ void VirtioDevice::return_batch()
             queues_[f.queue].push(f.elem, f.written);
             pushed |= 1u << f.queue;
         }
-        for (unsigned q = 0; q < queues_.size(); ++q)
-            if ((pushed >> q & 1) && queues_[q].should_notify())
-                if (VirtioTransport* t = transport_.load()) t->raise_interrupt(kIsrUsedBuffer);
+        notify_used(pushed);
         resume_waiting_reset(batch.size());
     }
     const size_t n = batch.size();
     batch.clear();
     for (size_t i = 0; i < n; ++i) dec_in_flight();  // the last touches (see complete())
+}
+
+void VirtioDevice::notify_used(uint32_t queues)
+{
+    for (unsigned q = 0; q < queues_.size(); ++q)
+        if ((queues >> q & 1) && queues_[q].should_notify())
+            if (VirtioTransport* t = transport_.load()) t->raise_interrupt(kIsrUsedBuffer);
 }
 
 void VirtioDevice::fail_request(unsigned q, const char* what)

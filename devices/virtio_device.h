@@ -198,6 +198,9 @@ private:
     void apply(const Command& c);
     void resume_waiting_reset(uint64_t ending = 1);
     void return_batch();      // the bottom half of complete_batched()
+    // Under ring_mutex_, after pushing to the queues whose bits are set: the interrupt, if the
+    // driver's suppression asks for one (one decision per queue, however many were pushed).
+    void notify_used(uint32_t queues);
     bool reset_requested() const { return resets_requested_.load() != resets_applied_.load(); }
 
     const uint32_t device_id_;
