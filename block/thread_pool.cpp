@@ -4,22 +4,13 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-#include <cerrno>
-
 #include <stdexcept>
+
+#include "loop/thread_scheduling.h"
 
 namespace locklab {
 
-namespace {
-int current_nice()
-{
-    errno = 0;
-    const int n = getpriority(PRIO_PROCESS, id_t(gettid()));
-    return (n == -1 && errno != 0) ? 0 : n;
-}
-}  // namespace
-
-ThreadPool::ThreadPool(unsigned min_workers, unsigned max_workers) : max_workers_(max_workers), nice_(current_nice())
+ThreadPool::ThreadPool(unsigned min_workers, unsigned max_workers) : max_workers_(max_workers), nice_(current_thread_nice())
 {
     if (max_workers == 0 || min_workers > max_workers)
         throw std::invalid_argument("ThreadPool: needs 1 <= max_workers and min_workers <= max_workers");
@@ -64,7 +55,8 @@ unsigned ThreadPool::workers()
 void ThreadPool::work()
 {
     pthread_setname_np(pthread_self(), "blk-worker");  // for --lock-stats, lockdep and --trace
-    if (current_nice() != nice_) setpriority(PRIO_PROCESS, id_t(gettid()), nice_);  // best effort (see the header)
+    if (current_thread_nice() != nice_) setpriority(PRIO_PROCESS, id_t(gettid()), nice_);  // best effort (see the header)
+    apply_thread_slice();  // locklab's short scheduler slice (best effort)
     std::unique_lock lk(m_);
     for (;;) {
         ++idle_;

@@ -10,7 +10,8 @@
 // min_workers start with the pool, in the constructing thread. A worker started later by a
 // submitting thread (a vCPU handling a kick) would inherit that thread's scheduling priority
 // (--vcpu-nice); it takes the constructing thread's back where the kernel allows (raising a
-// priority needs CAP_SYS_NICE or RLIMIT_NICE room), and keeps the submitter's otherwise.
+// priority needs CAP_SYS_NICE or RLIMIT_NICE room), and keeps the submitter's otherwise. Every
+// worker asks for locklab's short scheduler slice (loop/thread_scheduling.h).
 #pragma once
 
 #include <condition_variable>

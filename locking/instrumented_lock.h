@@ -7,6 +7,9 @@
 // std::logic_error (callers that may already hold it ask held_by_me() first, as the lock models do).
 // unlock() deals with the deferred work before and after the release (work_queue.h), so every path
 // that releases the lock — a LockHold, a guard, bql_unlock() — runs what others queued.
+//
+// A contended lock() by an event-loop thread spins a bounded while before it sleeps
+// (lock_wait_policy.h); any other thread sleeps at once, as the implementation does.
 #pragma once
 
 #include <atomic>

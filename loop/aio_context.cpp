@@ -5,8 +5,10 @@
 #include <limits>
 #include <stdexcept>
 
+#include "locking/lock_wait_policy.h"
 #include "loop/bh_queue.h"
 #include "loop/loop_core.h"
+#include "loop/thread_scheduling.h"
 
 namespace locklab {
 
@@ -107,6 +109,8 @@ void AioContext::attach_current_thread()
 {
     impl_->home.store(std::this_thread::get_id());
     t_current = this;
+    mark_this_thread_event_loop();  // its contended lock acquisitions spin before sleeping
+    apply_thread_slice();           // and asks the scheduler for short slices (best effort)
 }
 
 bool AioContext::in_home_thread() const { return impl_->home.load() == std::this_thread::get_id(); }

@@ -138,7 +138,9 @@ public:
 
     // Home thread: the thread that polls this context. Bound by attach_current_thread(), or by the
     // first poll() if nobody attached. attach_current_thread() also makes this context the
-    // thread's current_context().
+    // thread's current_context(), and marks the thread an event-loop thread, whose contended lock
+    // acquisitions spin a bounded while before sleeping (locking/lock_wait_policy.h); the thread
+    // also asks the scheduler for locklab's short slice (loop/thread_scheduling.h).
     void attach_current_thread();
     bool in_home_thread() const;
 

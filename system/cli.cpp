@@ -306,6 +306,17 @@ CliResult parse_command_line(const std::vector<std::string>& raw_args)
                       "handed to it at the next unlock instead of competing with threads that barge in")
             ->capture_default_str()
             ->check(CLI::Range(0u, 10'000'000u));
+        a->add_option("--event-loop-spin-us", cfg.event_loop_spin_us,
+                      "How long (microseconds) the main loop and IOThreads spin for a contended lock, e.g. the "
+                      "BQL that vCPUs take for each MMIO access, before they sleep on it (0: at once, as QEMU)")
+            ->capture_default_str()
+            ->check(CLI::Range(0u, 1'000'000u));
+        a->add_option("--thread-slice-us", cfg.thread_slice_us,
+                      "The scheduler slice (microseconds) every locklab thread asks for, so that a waking "
+                      "thread (an event loop, a worker, a vCPU woken by an interrupt) preempts a busy vCPU "
+                      "on Linux 6.12+ when cores are short (0: the kernel's default, as QEMU)")
+            ->capture_default_str()
+            ->check(CLI::Range(0u, 100'000u));
         a->add_option("--device-lock", device_locks,
                       "TYPE=MODEL: devices of TYPE (a device type, or one word of it: clint, plic, serial, rtc, "
                       "test) follow lock model MODEL instead of --lock-model; repeatable")

@@ -17,6 +17,8 @@
 #include "locking/lock_instrumentation.h"
 #include "locking/lock_impl.h"
 #include "locking/lock_model.h"
+#include "locking/lock_wait_policy.h"
+#include "loop/thread_scheduling.h"
 #include "loop/main_loop.h"
 #include "memory/lifetime_policy.h"
 #include "system/elf_loader.h"
@@ -33,6 +35,7 @@ constexpr size_t kVcpuStackSize = 8ull << 20;
 
 Machine::Machine(MachineConfig cfg) : cfg_(std::move(cfg)), main_ctx_(main_context())
 {
+    set_thread_slice(std::chrono::microseconds(cfg_.thread_slice_us));  // before any thread asks for it
     main_ctx_.attach_current_thread();
     if (cfg_.smp == 0 || cfg_.smp > 64) throw std::runtime_error(fmt::format("-smp {}: must be 1..64", cfg_.smp));
     if (cfg_.ram_size < (1ull << 20) || cfg_.ram_size > (64ull << 30))
@@ -136,6 +139,7 @@ void Machine::install_lock_models()
                                              fmt::join(lock_impl_names(), ", ")));
     set_lock_handoff_bound(std::chrono::microseconds(cfg_.lock_handoff_us));  // before the BQL is re-made
     set_lock_impl(*impl);
+    set_event_loop_lock_spin(std::chrono::microseconds(cfg_.event_loop_spin_us));
     auto model = make_lock_model(cfg_.lock_model);
     if (!model)
         throw std::runtime_error(fmt::format("--lock-model {}: unknown (available: {})", cfg_.lock_model,
@@ -284,6 +288,7 @@ void Machine::install_tracing()
 void Machine::vcpu_loop(rv::Hart& h)
 {
     pthread_setname_np(pthread_self(), fmt::format("vcpu{}", h.hartid).c_str());  // for lockdep and --trace
+    apply_thread_slice();  // --thread-slice-us (loop/thread_scheduling.h), best effort
     if (cfg_.vcpu_nice) {
         try {
             lower_thread_priority(cfg_.vcpu_nice);

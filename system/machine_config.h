@@ -10,6 +10,8 @@
 #include "block/aio_mode.h"
 #include "locking/lock_impl_handoff.h"
 #include "locking/lock_instrumentation.h"
+#include "locking/lock_wait_policy.h"
+#include "loop/thread_scheduling.h"
 
 namespace locklab {
 
@@ -72,6 +74,12 @@ struct MachineConfig {
     std::string lock_impl = "mutex";  // --lock-impl: what device locks and the BQL are (locking/lock_impl.h)
     // --lock-handoff-us: the handoff lock's bound (locking/lock_impl_handoff.h)
     unsigned lock_handoff_us = unsigned(kDefaultLockHandoffBound.count());
+    // --event-loop-spin-us: how long event-loop threads spin for a contended lock before they
+    // sleep (locking/lock_wait_policy.h; 0: at once, as QEMU)
+    unsigned event_loop_spin_us = unsigned(kDefaultEventLoopSpin.count());
+    // --thread-slice-us: the scheduler slice every thread asks for (loop/thread_scheduling.h;
+    // 0: the kernel's default, as QEMU)
+    unsigned thread_slice_us = unsigned(kDefaultThreadSlice.count());
     // --device-lock TYPE=MODEL, in command-line order: devices matching TYPE follow MODEL
     std::vector<std::pair<std::string, std::string>> device_locks;
     std::string lifetime = "ref-per-access";

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include <sys/resource.h>
@@ -14,6 +15,7 @@
 #include <cerrno>
 
 #include "block/thread_pool.h"
+#include "loop/thread_scheduling.h"
 
 using namespace locklab;
 
@@ -123,4 +125,26 @@ TEST_CASE("A worker started by a lower-priority submitter takes the pool's prior
         CHECK(in_worker.load() == mine);  // root may raise it again
     else
         CHECK((in_worker.load() == mine || in_worker.load() == (mine + 3 > 19 ? 19 : mine + 3)));
+}
+
+TEST_CASE("Pool workers ask for locklab's scheduler slice", "[block][pool]")
+{
+    // Only where the kernel takes per-thread slices (Linux 6.12+): elsewhere it reports none.
+    std::optional<std::chrono::nanoseconds> probe;
+    std::thread([&] {
+        request_thread_slice(std::chrono::microseconds(345));
+        probe = this_thread_slice();
+    }).join();
+    if (probe != std::chrono::nanoseconds(std::chrono::microseconds(345))) {
+        WARN("this kernel has no per-thread scheduler slices (Linux < 6.12): skipped");
+        return;
+    }
+    set_thread_slice(std::chrono::microseconds(400));
+    std::optional<std::chrono::nanoseconds> in_worker;
+    {
+        ThreadPool pool(0, 1);
+        pool.submit([&] { in_worker = this_thread_slice(); });
+    }
+    set_thread_slice(kDefaultThreadSlice);
+    CHECK(in_worker == std::chrono::nanoseconds(std::chrono::microseconds(400)));
 }

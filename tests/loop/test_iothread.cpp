@@ -4,6 +4,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include "locking/lock_wait_policy.h"
 #include "loop/aio_wait.h"
 #include "loop/iothread.h"
 #include "loop/main_loop.h"
@@ -119,4 +120,24 @@ TEST_CASE("run_in_context runs a function in the target's home thread and waits 
         });
         CHECK(back == std::this_thread::get_id());
     }
+}
+
+TEST_CASE("Event-loop threads (the main loop's, each IOThread's) are marked to spin for contended locks",
+          "[loop][iothread]")
+{
+    bool before = true, after = false;
+    std::thread([&] {
+        AioContext ctx("marked");
+        before = this_thread_is_event_loop();
+        ctx.attach_current_thread();
+        after = this_thread_is_event_loop();
+    }).join();
+    CHECK_FALSE(before);
+    CHECK(after);
+
+    main_context().attach_current_thread();
+    IOThread io("io0");
+    bool io_marked = false;
+    run_in_context(io.context(), [&] { io_marked = this_thread_is_event_loop(); });
+    CHECK(io_marked);
 }
