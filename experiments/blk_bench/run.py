@@ -9,6 +9,11 @@ on locklab and on qemu-system-riscv64 with the same guest and image, in one run.
   run.py --hammer-paced  the hammer harts paced to a fixed rate (the same offered load on both
                          emulators) instead of flat out
 
+The runs go round-robin: round k runs every configuration once, so the host's load drifting over
+the minutes of a run falls on all of them alike. A target's metric is clearly better when the
+ranges over the runs do not overlap or a sign test over the rounds (run against run of the same
+round) gives p < 0.05.
+
 The guest (blk_bench.c) times each test with the CLINT mtime on hart 0 while harts 1..smp-1
 hammer another device: on locklab their own mmio-scratch (-device mmio-scratch,id=sN,slot=N; with
 --hammer uart the UART instead), on QEMU the UART's line status register (QEMU has no
@@ -27,6 +32,7 @@ issue's two targets) into the output folder and prints the summary.
 import argparse
 import csv
 import datetime
+import math
 import os
 import re
 import shutil
@@ -87,6 +93,12 @@ def parse_args():
     p.add_argument("--locklab-vcpu-nice", type=int, default=0,
                    help="locklab's --vcpu-nice: its vCPU threads this many nice levels below the event-loop threads "
                         "(default 0, as QEMU)")
+    p.add_argument("--locklab-event-loop-spin-us", type=int,
+                   help="locklab's --event-loop-spin-us: how long its main loop and IOThreads spin for a contended "
+                        "lock before sleeping (default: locklab's; 0: sleep at once, as QEMU)")
+    p.add_argument("--locklab-thread-slice-us", type=int,
+                   help="locklab's --thread-slice-us: the scheduler slice its threads ask for (default: locklab's; "
+                        "0: the kernel's default, as QEMU)")
     p.add_argument("--timeout", type=float, default=300, help="seconds per run")
     a = p.parse_args()
     a.runs = a.runs or (1 if a.quick else 3)
@@ -129,6 +141,10 @@ def command(args, emulator, placement, fmt, elf, image):
             cmd += ["--lock-handoff-us", str(args.locklab_handoff_us)]
         if args.locklab_vcpu_nice:
             cmd += ["--vcpu-nice", str(args.locklab_vcpu_nice)]
+        if args.locklab_event_loop_spin_us is not None:
+            cmd += ["--event-loop-spin-us", str(args.locklab_event_loop_spin_us)]
+        if args.locklab_thread_slice_us is not None:
+            cmd += ["--thread-slice-us", str(args.locklab_thread_slice_us)]
     return cmd
 
 
@@ -158,20 +174,26 @@ def configurations(args):
 
 
 def measure(args, images, elf, work):
-    rows, failures = [], []
+    """Round-robin: round k runs every configuration once, so a drift in the host's load over the
+    minutes of a run falls on every configuration alike instead of on whichever ran then."""
+    rows, failures, failed = [], [], set()
     confs = configurations(args)
-    for i, (emu, pl, fmt) in enumerate(confs, 1):
-        for run in range(1, args.runs + 1):
+    for run in range(1, args.runs + 1):
+        for i, conf in enumerate(confs, 1):
+            if conf in failed:
+                continue
+            emu, pl, fmt = conf
             image = os.path.join(work, f"run.{fmt}")
             shutil.copyfile(images[fmt], image)  # every run starts from the same image
             cmd = command(args, emu, pl, fmt, elf, image)
-            what = f"[{i}/{len(confs)}] {emu:8} {pl:9} {fmt:6} run {run}"
+            what = f"[round {run}/{args.runs}, {i}/{len(confs)}] {emu:8} {pl:9} {fmt:6}"
             try:
                 r = run_once(cmd, args.timeout)
             except RunFailed as e:
                 failures.append(f"{emu} {pl} {fmt} run {run}: {e}")
                 print(f"{what}: FAILED", file=sys.stderr, flush=True)
-                break
+                failed.add(conf)  # its later rounds are skipped
+                continue
             rows.append(dict(emulator=emu, placement=pl, format=fmt, run=run, **r))
             print(f"{what}: " + ", ".join(f"{k} {r[k]:.1f}" for k in METRICS), file=sys.stderr, flush=True)
     return rows, failures
@@ -187,16 +209,33 @@ def medians(rows):
             {"target": v[0]["hammer_target"], "runs": len(v)} for k, v in out.items()}
 
 
+def rounds_won(rows, a_key, b_key):
+    """metric -> (rounds in which configuration a beat b, rounds in which both ran)."""
+    by = {}
+    for r in rows:
+        by[(r["emulator"], r["placement"], r["format"], r["run"])] = r
+    rounds = sorted({r["run"] for r in rows})
+    pairs = [(by[a_key + (k,)], by[b_key + (k,)]) for k in rounds if a_key + (k,) in by and b_key + (k,) in by]
+    return {m: (sum(x[m] > y[m] for x, y in pairs), len(pairs)) for m in METRICS}
+
+
+def sign_test_p(wins, n):
+    """One-sided sign test: the chance of at least `wins` wins in n rounds if neither side were better."""
+    return sum(math.comb(n, k) for k in range(wins, n + 1)) / 2 ** n if n else 1.0
+
+
 def ratio(a, b):
     return f"{a / b:.2f}" if a is not None and b else "-"
 
 
-def summary(args, med, failures, load_before):
+def summary(args, rows, med, failures, load_before):
     L = [f"# Block benchmark, {datetime.datetime.now():%Y-%m-%d %H:%M}", "",
          f"locklab `{args.locklab}` (--accel {args.locklab_accel}, -drive aio={args.locklab_aio}"
          f"{', --lock-impl ' + args.locklab_lock_impl if args.locklab_lock_impl else ''}"
          f"{f', --lock-handoff-us {args.locklab_handoff_us}' if args.locklab_handoff_us is not None else ''}"
-         f"{f', --vcpu-nice {args.locklab_vcpu_nice}' if args.locklab_vcpu_nice else ''}), QEMU `{args.qemu or '(not run)'}` (its default, "
+         f"{f', --vcpu-nice {args.locklab_vcpu_nice}' if args.locklab_vcpu_nice else ''}"
+         f"{f', --event-loop-spin-us {args.locklab_event_loop_spin_us}' if args.locklab_event_loop_spin_us is not None else ''}"
+         f"{f', --thread-slice-us {args.locklab_thread_slice_us}' if args.locklab_thread_slice_us is not None else ''}), QEMU `{args.qemu or '(not run)'}` (its default, "
          f"aio=threads); "
          f"{'quick' if args.quick else 'full'} run: {args.runs} run(s) per configuration (medians), "
          f"{args.size_mb} MiB image (raw, and the same contents as a fully allocated qcow2), -smp {args.smp}: hart 0 "
@@ -230,29 +269,34 @@ def summary(args, med, failures, load_before):
                      f"{cell('qemu', 'mainloop', m)} | {ratio(li, lm)} | {ratio(lm, q)} | {ratio(li, q)} |")
         L.append("")
     L += ["## Targets", "",
-          "A metric counts as clearly better (>) or worse (<) only when the two configurations' ranges over "
-          "the runs do not overlap (~: they overlap, the difference is within this host's noise).", "",
-          "| target | measured (ratio of medians, comparison of ranges) | verdict |", "| --- | --- | --- |"]
+          "The runs go round-robin (round k runs every configuration once), so the two configurations' runs "
+          "of a round are a pair; `won k/n` counts the rounds in which the first beat the second. A metric "
+          "counts as clearly better (>) or worse (<) when the ranges over the runs do not overlap, or when a "
+          "one-sided sign test over the rounds says p < 0.05 (5 of 5, 6 of 6, 7 of 8 rounds...); "
+          "~: neither, the difference is within this host's noise.", "",
+          "| target | measured (ratio of medians, comparison of ranges, rounds won) | verdict |", "| --- | --- | --- |"]
 
-    def compare(a, b, what):
+    def compare(a_key, b_key, what):
+        a, b = med[a_key], med[b_key]
+        won = rounds_won(rows, a_key, b_key)
         if min(a["runs"], b["runs"]) < 2:
             L.append(f"| {what} | " + ", ".join(f"{m} {ratio(a[m], b[m])}x" for m in METRICS) +
                      " | not judged (one run: its spread is unknown) |")
             return
-        marks = {m: ">" if a[f"{m}_range"][0] > b[f"{m}_range"][1] else
-                 "<" if a[f"{m}_range"][1] < b[f"{m}_range"][0] else "~" for m in METRICS}
+        marks = {m: ">" if a[f"{m}_range"][0] > b[f"{m}_range"][1] or sign_test_p(*won[m]) < 0.05 else
+                 "<" if a[f"{m}_range"][1] < b[f"{m}_range"][0] or sign_test_p(won[m][1] - won[m][0], won[m][1]) < 0.05
+                 else "~" for m in METRICS}
         wins, losses = list(marks.values()).count(">"), list(marks.values()).count("<")
         verdict = ("met" if wins == len(METRICS) else f"not met ({losses} clearly worse)" if losses else
                    f"inconclusive ({wins} of {len(METRICS)} clearly better, the rest within noise)")
-        L.append(f"| {what} | " + ", ".join(f"{m} {ratio(a[m], b[m])}x {marks[m]}" for m in METRICS) +
-                 f" | {verdict} |")
+        L.append(f"| {what} | " + ", ".join(f"{m} {ratio(a[m], b[m])}x {marks[m]} (won {won[m][0]}/{won[m][1]})"
+                                            for m in METRICS) + f" | {verdict} |")
     for fmt in FORMATS:
-        a, b = med.get(("locklab", "iothread", fmt)), med.get(("locklab", "mainloop", fmt))
-        if a and b:
-            compare(a, b, f"{fmt}: IOThread placement beats the main loop while vCPUs hammer another device")
-        q = med.get(("qemu", "mainloop", fmt))
-        if b and q:
-            compare(b, q, f"{fmt}: locklab >= QEMU, same configuration (main loop)")
+        io, main, q = ("locklab", "iothread", fmt), ("locklab", "mainloop", fmt), ("qemu", "mainloop", fmt)
+        if io in med and main in med:
+            compare(io, main, f"{fmt}: IOThread placement beats the main loop while vCPUs hammer another device")
+        if main in med and q in med:
+            compare(main, q, f"{fmt}: locklab >= QEMU, same configuration (main loop)")
     if failures:
         L += ["", "## Failed runs", ""] + [f"- {f}" for f in failures]
     L += ["", "Data: results.csv (one row per run).", ""]
@@ -277,7 +321,7 @@ def main():
         w = csv.DictWriter(f, fieldnames=fields)
         w.writeheader()
         w.writerows(rows)
-    text = summary(args, medians(rows), failures, load_before)
+    text = summary(args, rows, medians(rows), failures, load_before)
     with open(os.path.join(args.out, "summary.md"), "w") as f:
         f.write(text)
     print(text)
