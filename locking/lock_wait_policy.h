@@ -30,7 +30,6 @@ std::chrono::nanoseconds event_loop_lock_spin();
 // Marks (or unmarks) the calling thread as an event-loop thread: its contended lock acquisitions
 // spin up to event_loop_lock_spin() before sleeping.
 void mark_this_thread_event_loop(bool event_loop = true);
-void hack_slice();
 bool this_thread_is_event_loop();
 
 // If the calling thread is an event-loop thread and the bound is not 0: tries `try_lock` until it
