@@ -9,6 +9,9 @@
 #include <atomic>
 #include <cerrno>
 #include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <system_error>
 
 namespace locklab {
 
@@ -31,6 +34,15 @@ struct SchedAttr {
     uint32_t sched_util_min;
     uint32_t sched_util_max;
 };
+
+// The calling thread's nice value, or nothing (errno set) if the kernel will not say.
+std::optional<int> read_nice()
+{
+    errno = 0;
+    const int n = getpriority(PRIO_PROCESS, id_t(gettid()));  // -1 is a valid nice value: errno tells
+    if (n == -1 && errno != 0) return std::nullopt;
+    return n;
+}
 
 bool get_attr(SchedAttr& a)
 {
@@ -68,11 +80,18 @@ std::optional<std::chrono::nanoseconds> this_thread_slice()
     return std::chrono::nanoseconds(int64_t(a.sched_runtime));
 }
 
-int current_thread_nice()
+int current_thread_nice() { return read_nice().value_or(0); }
+
+int lower_thread_priority(int levels)
 {
-    errno = 0;
-    const int n = getpriority(PRIO_PROCESS, id_t(gettid()));  // -1 is a valid nice value: errno tells
-    return (n == -1 && errno != 0) ? 0 : n;
+    if (levels < 0 || levels > 19)
+        throw std::invalid_argument("thread priority: " + std::to_string(levels) + " nice levels, expected 0..19");
+    const std::optional<int> now = read_nice();
+    if (!now) throw std::system_error(errno, std::generic_category(), "getpriority");
+    if (levels == 0) return *now;
+    if (setpriority(PRIO_PROCESS, id_t(gettid()), *now + levels) != 0)
+        throw std::system_error(errno, std::generic_category(), "setpriority");
+    return current_thread_nice();
 }
 
 }  // namespace locklab

@@ -1,5 +1,6 @@
 // How locklab's threads ask the host scheduler for CPU: every one of them (event loops, block
-// workers, vCPUs) requests a short slice (`--thread-slice-us`, default 100 us).
+// workers, vCPUs) requests a short slice (`--thread-slice-us`, default 100 us); vCPU threads may
+// also lower their own priority (`--vcpu-nice N`).
 //
 // Why: an emulator's I/O path is a chain of short bursts on different threads (a vCPU kicks and
 // goes to WFI, an IOThread pops the request, a worker writes it, the event loop completes it, the
@@ -39,5 +40,12 @@ std::optional<std::chrono::nanoseconds> this_thread_slice();
 
 // The calling thread's nice value (0 if the kernel will not say).
 int current_thread_nice();
+
+// `--vcpu-nice N`: makes the calling thread `levels` (0..19) nicer than it is (Linux: nice is per
+// thread), so that on a host with fewer cores than busy threads the event-loop threads run when
+// they have work (experiments/blk_bench/README.md, session 8); returns its nice value afterwards.
+// Lowering a priority needs no privilege; the kernel caps it at 19. QEMU does not do this.
+// Throws std::invalid_argument for levels outside 0..19, std::system_error if the kernel refuses.
+int lower_thread_priority(int levels);
 
 }  // namespace locklab

@@ -22,7 +22,6 @@
 #include "loop/thread_scheduling.h"
 #include "memory/lifetime_policy.h"
 #include "system/elf_loader.h"
-#include "system/thread_priority.h"
 #include "system/vcpu_flush.h"
 
 namespace locklab {

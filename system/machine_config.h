@@ -69,7 +69,7 @@ struct MachineConfig {
     bool perfmap = false;        // -perfmap: JIT blocks in /tmp/perf-<pid>.map for Linux perf
     std::string log_file;        // -D: where traces go (default stderr)
     bool stats = false;          // --stats: per-hart instruction counts and wall time at exit
-    int vcpu_nice = 0;           // --vcpu-nice: vCPU threads this many nice levels below the process (system/thread_priority.h)
+    int vcpu_nice = 0;           // --vcpu-nice: vCPU threads this many nice levels below the process (loop/thread_scheduling.h)
     std::string lock_model = "global";
     std::string lock_impl = "mutex";  // --lock-impl: what device locks and the BQL are (locking/lock_impl.h)
     // --lock-handoff-us: the handoff lock's bound (locking/lock_impl_handoff.h)

@@ -15,6 +15,7 @@
 #include <cerrno>
 
 #include "block/thread_pool.h"
+#include "loop/kernel_slices.h"
 #include "loop/thread_scheduling.h"
 
 using namespace locklab;
@@ -129,16 +130,7 @@ TEST_CASE("A worker started by a lower-priority submitter takes the pool's prior
 
 TEST_CASE("Pool workers ask for locklab's scheduler slice", "[block][pool]")
 {
-    // Only where the kernel takes per-thread slices (Linux 6.12+): elsewhere it reports none.
-    std::optional<std::chrono::nanoseconds> probe;
-    std::thread([&] {
-        request_thread_slice(std::chrono::microseconds(345));
-        probe = this_thread_slice();
-    }).join();
-    if (probe != std::chrono::nanoseconds(std::chrono::microseconds(345))) {
-        WARN("this kernel has no per-thread scheduler slices (Linux < 6.12): skipped");
-        return;
-    }
+    REQUIRE_KERNEL_SLICES();
     set_thread_slice(std::chrono::microseconds(400));
     std::optional<std::chrono::nanoseconds> in_worker;
     {

@@ -1,15 +1,18 @@
-// Scheduler slices (loop/thread_scheduling.h): a thread asks for a slice and keeps its nice value;
+// Thread scheduling (loop/thread_scheduling.h): --vcpu-nice's mechanism lowers only the calling
+// thread's priority; a thread asks for a slice and keeps its nice value;
 // on a kernel with EEVDF custom slices (Linux 6.12+) the kernel reports what was asked, and event-
 // loop threads ask for the configured slice when they attach to their context.
 #include <catch2/catch.hpp>
 
 #include <chrono>
 #include <optional>
+#include <stdexcept>
 #include <sys/resource.h>
 #include <thread>
 #include <unistd.h>
 
 #include "loop/aio_context.h"
+#include "loop/kernel_slices.h"
 #include "loop/thread_scheduling.h"
 
 using namespace locklab;
@@ -23,24 +26,6 @@ public:
     explicit SliceSetting(std::chrono::nanoseconds s) { set_thread_slice(s); }
     ~SliceSetting() { set_thread_slice(kDefaultThreadSlice); }
 };
-
-// Whether this kernel takes per-thread slices: ask for an unusual one in a scratch thread.
-bool kernel_takes_slices()
-{
-    bool yes = false;
-    std::thread([&] { yes = request_thread_slice(345us) && this_thread_slice() == std::chrono::nanoseconds(345us); })
-        .join();
-    return yes;
-}
-
-// Skips the rest of a test case on kernels without custom slices (Catch2 v2 has no SKIP).
-#define REQUIRE_KERNEL_SLICES()                                                            \
-    do {                                                                                   \
-        if (!kernel_takes_slices()) {                                                      \
-            WARN("this kernel has no per-thread scheduler slices (Linux < 6.12): skipped"); \
-            return;                                                                        \
-        }                                                                                  \
-    } while (0)
 
 }  // namespace
 
@@ -93,4 +78,25 @@ TEST_CASE("A negative slice setting means the kernel's default", "[loop][sched]"
 {
     const SliceSetting setting(-5us);
     CHECK(thread_slice() == 0ns);
+}
+
+TEST_CASE("A thread lowers its own priority by the levels asked for, and only its own", "[loop][priority]")
+{
+    const int process = getpriority(PRIO_PROCESS, id_t(gettid()));
+    int in_thread = 0, expected = 0;
+    std::thread([&] {
+        const int before = getpriority(PRIO_PROCESS, id_t(gettid()));
+        expected = before + 5 > 19 ? 19 : before + 5;
+        in_thread = lower_thread_priority(5);
+        CHECK(getpriority(PRIO_PROCESS, id_t(gettid())) == in_thread);
+    }).join();
+    CHECK(in_thread == expected);
+    CHECK(getpriority(PRIO_PROCESS, id_t(gettid())) == process);  // this thread is untouched
+    CHECK(lower_thread_priority(0) == process);                    // 0: nothing changes
+}
+
+TEST_CASE("Nice levels outside 0..19 are refused", "[loop][priority]")
+{
+    CHECK_THROWS_AS(lower_thread_priority(-1), std::invalid_argument);
+    CHECK_THROWS_AS(lower_thread_priority(20), std::invalid_argument);
 }
