@@ -24,7 +24,7 @@ void InstrumentedLock::lock(const std::source_location& site)
         // Nothing listens (no stats, lockdep or trace): the hooks would all return at once, so skip
         // them and the contention probe. The MMIO round trip pays for every call here: an
         // uncontended one costs the try_lock alone (lock() would make the same exchange).
-        if (!raw_.try_lock() && !spin_for_lock([this] { return raw_.try_lock(); })) raw_.lock();
+        if (!raw_.try_lock() && !spin_for_lock(raw_)) raw_.lock();
         owner_.store(me, std::memory_order_relaxed);
         instrumented_ = false;
         return;
@@ -35,7 +35,7 @@ void InstrumentedLock::lock(const std::source_location& site)
         return;
     }
     const uint64_t wait_start = lock_timing_enabled() ? lockstat_now_ticks() : 0;
-    if (!spin_for_lock([this] { return raw_.try_lock(); })) raw_.lock();  // a spun wait is a wait too
+    if (!spin_for_lock(raw_)) raw_.lock();  // a spun wait is a wait too
     acquired(true, wait_start, site);
 }
 

@@ -24,25 +24,22 @@ std::chrono::nanoseconds event_loop_lock_spin() { return std::chrono::nanosecond
 void mark_this_thread_event_loop(bool event_loop) { t_event_loop = event_loop; }
 bool this_thread_is_event_loop() { return t_event_loop; }
 
-namespace detail {
-
-bool spin_wanted() { return t_event_loop && g_spin_ns.load(std::memory_order_relaxed) > 0; }
-
-bool spin_until_deadline(bool (*try_once)(void*), void* lock)
+bool spin_for_lock(RawLock& lock)
 {
+    if (!t_event_loop) return false;
+    const std::chrono::nanoseconds bound = event_loop_lock_spin();
+    if (bound.count() == 0) return false;
     using Clock = std::chrono::steady_clock;
-    const Clock::time_point deadline = Clock::now() + event_loop_lock_spin();
+    const Clock::time_point deadline = Clock::now() + bound;
     // Pauses between tries grow to 64 (about 2-5 us on current x86): a holder's tens of
     // nanoseconds end within the first few, a longer hold is not hammered with exchanges.
     unsigned pauses = 1;
     for (;;) {
-        if (try_once(lock)) return true;
+        if (lock.try_lock()) return true;
         for (unsigned i = 0; i < pauses; ++i) cpu_pause();
         pauses = std::min(pauses * 2, 64u);
-        if (Clock::now() >= deadline) return try_once(lock);
+        if (Clock::now() >= deadline) return lock.try_lock();
     }
 }
-
-}  // namespace detail
 
 }  // namespace locklab

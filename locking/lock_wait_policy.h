@@ -18,6 +18,8 @@
 
 #include <chrono>
 
+#include "locking/lock_impl.h"
+
 namespace locklab {
 
 constexpr std::chrono::microseconds kDefaultEventLoopSpin{50};
@@ -32,22 +34,9 @@ std::chrono::nanoseconds event_loop_lock_spin();
 void mark_this_thread_event_loop(bool event_loop = true);
 bool this_thread_is_event_loop();
 
-// If the calling thread is an event-loop thread and the bound is not 0: tries `try_lock` until it
-// succeeds (true) or the bound has passed (false), pausing the CPU between tries with a growing
+// If the calling thread is an event-loop thread and the bound is not 0: tries `lock` until it
+// gets it (true) or the bound has passed (false), pausing the CPU between tries with a growing
 // backoff. Otherwise false at once. The caller then takes the lock the sleeping way.
-template <class TryLock>
-bool spin_for_lock(TryLock&& try_lock);
-
-namespace detail {
-bool spin_wanted();  // marked thread and a bound
-bool spin_until_deadline(bool (*try_once)(void*), void* lock);
-}  // namespace detail
-
-template <class TryLock>
-bool spin_for_lock(TryLock&& try_lock)
-{
-    if (!detail::spin_wanted()) return false;
-    return detail::spin_until_deadline([](void* f) { return (*static_cast<TryLock*>(f))(); }, &try_lock);
-}
+bool spin_for_lock(RawLock& lock);
 
 }  // namespace locklab
