@@ -224,6 +224,16 @@ def sign_test_p(wins, n):
     return sum(math.comb(n, k) for k in range(wins, n + 1)) / 2 ** n if n else 1.0
 
 
+def judge(a_range, b_range, wins, n):
+    """'>' if a is clearly better than b (ranges apart, or the sign test over n paired rounds gives
+    p < 0.05), '<' if clearly worse, '~' otherwise."""
+    if a_range[0] > b_range[1] or sign_test_p(wins, n) < 0.05:
+        return ">"
+    if a_range[1] < b_range[0] or sign_test_p(n - wins, n) < 0.05:
+        return "<"
+    return "~"
+
+
 def ratio(a, b):
     return f"{a / b:.2f}" if a is not None and b else "-"
 
@@ -283,9 +293,7 @@ def summary(args, rows, med, failures, load_before):
             L.append(f"| {what} | " + ", ".join(f"{m} {ratio(a[m], b[m])}x" for m in METRICS) +
                      " | not judged (one run: its spread is unknown) |")
             return
-        marks = {m: ">" if a[f"{m}_range"][0] > b[f"{m}_range"][1] or sign_test_p(*won[m]) < 0.05 else
-                 "<" if a[f"{m}_range"][1] < b[f"{m}_range"][0] or sign_test_p(won[m][1] - won[m][0], won[m][1]) < 0.05
-                 else "~" for m in METRICS}
+        marks = {m: judge(a[f"{m}_range"], b[f"{m}_range"], *won[m]) for m in METRICS}
         wins, losses = list(marks.values()).count(">"), list(marks.values()).count("<")
         verdict = ("met" if wins == len(METRICS) else f"not met ({losses} clearly worse)" if losses else
                    f"inconclusive ({wins} of {len(METRICS)} clearly better, the rest within noise)")
